@@ -35,6 +35,12 @@ public static partial class Validation
     /// <summary>The longest experiment tag value.</summary>
     public const int MaxExperimentTagValueLength = 5000;
 
+    /// <summary>The longest registered model or model version tag key.</summary>
+    public const int MaxRegistryTagKeyLength = 250;
+
+    /// <summary>The longest registered model or model version tag value.</summary>
+    public const int MaxRegistryTagValueLength = 100_000;
+
     /// <summary>The longest dataset name.</summary>
     public const int MaxDatasetNameLength = 500;
 
@@ -109,6 +115,24 @@ public static partial class Validation
         ValidateName("tag", "Tag", tag.Key);
         ValidateLength("Tag key", MaxExperimentTagKeyLength, tag.Key);
         ValidateLength("Tag value", MaxExperimentTagValueLength, tag.Value);
+    }
+
+    /// <summary>Validates a registered model or model version tag's key and value.</summary>
+    public static void ValidateRegistryTag(KeyValue tag)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        ValidateName("tag", "Tag", tag.Key);
+        ValidateLength("Registered model key", MaxRegistryTagKeyLength, tag.Key);
+        ValidateLength("Registered model value", MaxRegistryTagValueLength, tag.Value);
+    }
+
+    /// <summary>Validates a registered model name: non-empty.</summary>
+    public static void ValidateRegisteredModelName(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            throw TrackingException.Invalid("Registered model name cannot be empty.");
+        }
     }
 
     /// <summary>Validates an experiment name: non-empty and at most <see cref="MaxExperimentNameLength"/> characters.</summary>

@@ -1,0 +1,34 @@
+using BenchmarkDotNet.Running;
+using Cairn.Bench.Http;
+
+namespace Cairn.Bench;
+
+/// <summary>Entry point: <c>http</c> runs the HTTP load harness, <c>bdn</c> hands the rest of the arguments to BenchmarkDotNet.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var command = args.Length > 0 ? args[0] : "http";
+        switch (command)
+        {
+            case "http":
+                if (!HttpBenchOptions.TryParse(args.AsSpan(1), out var options, out var error))
+                {
+                    await Console.Error.WriteLineAsync(error);
+                    await Console.Error.WriteLineAsync(HttpBenchOptions.Usage);
+                    return 2;
+                }
+
+                await HttpBench.RunAsync(options);
+                return 0;
+            case "bdn":
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"Unknown command '{command}'.");
+                await Console.Error.WriteLineAsync(HttpBenchOptions.Usage);
+                await Console.Error.WriteLineAsync("   or: dotnet run -c Release --project bench/Cairn.Bench -- bdn [BenchmarkDotNet options, e.g. --filter '*']");
+                return 2;
+        }
+    }
+}

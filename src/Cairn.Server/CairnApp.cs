@@ -1,0 +1,86 @@
+using System.Net;
+using Cairn.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Cairn.Server;
+
+/// <summary>The composition root: builds a ready-to-run Cairn web application; used by the host, tests and benchmarks.</summary>
+public static class CairnApp
+{
+    /// <summary>Builds the application: reads options (configuration section <c>Cairn</c>, then <paramref name="configure"/>), opens and migrates the store, and maps the endpoints.</summary>
+    public static async Task<WebApplication> CreateAsync(string[] args, Action<CairnServerOptions>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        configureBuilder?.Invoke(builder);
+
+        var options = new CairnServerOptions();
+        builder.Configuration.GetSection(CairnServerOptions.SectionName).Bind(options);
+        configure?.Invoke(options);
+        Validate(options);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(ResolveAddress(options.Host), options.Port);
+            kestrel.AddServerHeader = false;
+        });
+        builder.Host.ConfigureHostOptions(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        var time = TimeProvider.System;
+        var storage = await CairnStorage.OpenAsync(
+            new StorageOptions { BackendStoreUri = options.EffectiveBackendStoreUri, DefaultArtifactRoot = "mlflow-artifacts:" },
+            time,
+            cancellationToken);
+        try
+        {
+            builder.Services.AddCairnServer(storage, options);
+            var app = builder.Build();
+
+            // Resolve once so the container owns the storage and disposes it with the application.
+            _ = app.Services.GetRequiredService<TrackingStorage>();
+            app.MapCairn();
+            return app;
+        }
+        catch
+        {
+            await storage.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The base addresses the started application listens on (with the real port when 0 was asked for).</summary>
+    public static IReadOnlyList<Uri> GetListeningAddresses(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        return addresses.Select(static a => new Uri(a.Replace("://[::]", "://localhost", StringComparison.Ordinal))).ToList();
+    }
+
+    private static void Validate(CairnServerOptions options)
+    {
+        if (options.Port is < 0 or > 65535)
+        {
+            throw new InvalidOperationException($"Invalid port {options.Port}: expected 0 to 65535.");
+        }
+
+        var address = ResolveAddress(options.Host);
+        if (!IPAddress.IsLoopback(address))
+        {
+            // Security by default: without authentication (a later issue adds it), Cairn only serves the local machine.
+            throw new InvalidOperationException(
+                $"Refusing to listen on {options.Host}: Cairn has no authentication configured, so it only listens on a loopback address (127.0.0.1, ::1 or localhost).");
+        }
+    }
+
+    private static IPAddress ResolveAddress(string host) => host switch
+    {
+        "localhost" => IPAddress.Loopback,
+        _ when IPAddress.TryParse(host, out var ip) => ip,
+        _ => throw new InvalidOperationException($"Invalid host '{host}': expected an IP address or 'localhost'."),
+    };
+}

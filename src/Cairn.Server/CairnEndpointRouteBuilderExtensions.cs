@@ -1,0 +1,20 @@
+using Cairn.Server.Tracking;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps Cairn's endpoints.</summary>
+public static class CairnEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps the health check, the MLflow tracking and registry API and the MLflow artifact service.</summary>
+    public static IEndpointRouteBuilder MapCairn(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/health", static () => TypedResults.Text("OK")).WithName("Health");
+        endpoints.MapGet("/version", static () => TypedResults.Text(typeof(CairnEndpointRouteBuilderExtensions).Assembly.GetName().Version?.ToString() ?? "0.0.0"));
+        endpoints.MapMlflowApi();
+        endpoints.MapMlflowArtifacts();
+        return endpoints;
+    }
+}

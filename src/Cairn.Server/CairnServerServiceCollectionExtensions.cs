@@ -1,0 +1,45 @@
+using Cairn.Core.Artifacts;
+using Cairn.Core.Registry;
+using Cairn.Core.Tracking;
+using Cairn.Server;
+using Cairn.Storage;
+using Cairn.Storage.Artifacts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Cairn's server services.</summary>
+public static class CairnServerServiceCollectionExtensions
+{
+    /// <summary>Adds Cairn's stores and endpoint services over an opened <see cref="TrackingStorage"/>.</summary>
+    /// <remarks>The service provider takes ownership of <paramref name="storage"/> and disposes it when the application is disposed.</remarks>
+    public static ICairnServerBuilder AddCairnServer(this IServiceCollection services, TrackingStorage storage, CairnServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(options);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(options);
+        // A factory registration, so that the container disposes the storage (and flushes and closes its connections) at shutdown.
+        services.TryAddSingleton(_ => storage);
+        services.TryAddSingleton(storage.Experiments);
+        services.TryAddSingleton(storage.Runs);
+        services.TryAddSingleton(storage.LoggedModels);
+        services.TryAddSingleton(storage.Registry);
+        services.TryAddSingleton<IArtifactStore>(_ => new LocalArtifactStore(options.EffectiveArtifactsDestination));
+        return new CairnServerBuilder(services);
+    }
+
+    private sealed class CairnServerBuilder(IServiceCollection services) : ICairnServerBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}
+
+/// <summary>The builder <c>AddCairnServer</c> returns, for chaining further registrations.</summary>
+public interface ICairnServerBuilder
+{
+    /// <summary>The service collection.</summary>
+    IServiceCollection Services { get; }
+}

@@ -1,0 +1,164 @@
+using System.Data.Common;
+
+namespace Cairn.Storage.Relational;
+
+/// <summary>The storage type of a column in a bulk insert.</summary>
+internal enum ColumnType
+{
+    Text,
+    Int64,
+    Double,
+    Boolean,
+}
+
+/// <summary>Rows to insert, held column by column (one typed array per column), plus columns with one value for every row.</summary>
+internal sealed class ColumnBatch(string table, int rowCount)
+{
+    private readonly List<(string Name, ColumnType Type, object Value)> _constants = [];
+    private readonly List<(string Name, ColumnType Type, Array Values)> _columns = [];
+
+    public string Table { get; } = table;
+
+    public int RowCount { get; } = rowCount;
+
+    public IReadOnlyList<(string Name, ColumnType Type, object Value)> Constants => _constants;
+
+    public IReadOnlyList<(string Name, ColumnType Type, Array Values)> Columns => _columns;
+
+    public ColumnBatch Constant(string name, string value)
+    {
+        _constants.Add((name, ColumnType.Text, value));
+        return this;
+    }
+
+    public ColumnBatch Constant(string name, long value)
+    {
+        _constants.Add((name, ColumnType.Int64, value));
+        return this;
+    }
+
+    public ColumnBatch Column(string name, string?[] values) => Add(name, ColumnType.Text, values);
+
+    public ColumnBatch Column(string name, long[] values) => Add(name, ColumnType.Int64, values);
+
+    public ColumnBatch Column(string name, double[] values) => Add(name, ColumnType.Double, values);
+
+    public ColumnBatch Column(string name, bool[] values) => Add(name, ColumnType.Boolean, values);
+
+    private ColumnBatch Add(string name, ColumnType type, Array values)
+    {
+        if (values.Length != RowCount)
+        {
+            throw new ArgumentException($"Column {name} has {values.Length} values, expected {RowCount}.", nameof(values));
+        }
+
+        _columns.Add((name, type, values));
+        return this;
+    }
+}
+
+/// <summary>What differs between the SQL databases Cairn runs on.</summary>
+internal abstract class SqlDialect : IAsyncDisposable
+{
+    /// <summary><c>sqlite</c> or <c>postgresql</c>.</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>The ordered schema migrations of this database kind.</summary>
+    public abstract IReadOnlyList<Migration> Migrations { get; }
+
+    /// <summary>Appended to text expressions in ORDER BY so both databases sort by code point.</summary>
+    public abstract string OrderCollation { get; }
+
+    /// <summary>Appended to a SELECT that must lock the rows it reads until the transaction ends.</summary>
+    public abstract string ForUpdate { get; }
+
+    /// <summary>Appended to a SELECT that must keep the rows it reads from changing (but not from being read or shared-locked) until the transaction ends.</summary>
+    public abstract string ForShare { get; }
+
+    /// <summary>Like <see cref="ForUpdate"/>, but locking only the rows of the table aliased <paramref name="alias"/> in a join.</summary>
+    public abstract string ForUpdateOf(string alias);
+
+    /// <summary>Prepares the database file or server (journal mode and the like); called once before migrations.</summary>
+    public abstract Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Opens a connection for reads; no transaction, no writer gate.</summary>
+    public abstract Task<DbConnection> OpenReadConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Opens a connection and begins a write transaction (taking the writer gate where the database needs one).</summary>
+    public abstract Task<WriteSession> BeginWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>Takes the cross-process lock that serializes migrations; runs inside <paramref name="session"/>.</summary>
+    public abstract Task LockForMigrationAsync(WriteSession session, CancellationToken cancellationToken);
+
+    /// <summary>A case-sensitive SQL LIKE of <paramref name="column"/> against the pattern parameter.</summary>
+    public abstract string Like(string column, string parameter);
+
+    /// <summary>A case-insensitive SQL LIKE.</summary>
+    public abstract string ILike(string column, string parameter);
+
+    /// <summary>The value to bind for a LIKE pattern built by <see cref="Like"/>.</summary>
+    public abstract string LikePatternValue(string pattern);
+
+    /// <summary>A membership test of <paramref name="column"/> in an array parameter.</summary>
+    public abstract string InArray(string column, string parameter, bool negate = false);
+
+    /// <summary>Adds an array parameter of strings usable with <see cref="InArray"/>.</summary>
+    public abstract void AddArray(DbCommand command, string name, IReadOnlyCollection<string> values);
+
+    /// <summary>Adds an array parameter of integers usable with <see cref="InArray"/>.</summary>
+    public abstract void AddArray(DbCommand command, string name, IReadOnlyCollection<long> values);
+
+    /// <summary>Inserts every row of <paramref name="batch"/>; <paramref name="suffix"/> is an ON CONFLICT clause or empty.</summary>
+    public abstract Task InsertAsync(WriteSession session, ColumnBatch batch, string suffix, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="exception"/> is a unique or primary key violation.</summary>
+    public abstract bool IsUniqueViolation(Exception exception);
+
+    /// <inheritdoc />
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>A connection with an open write transaction; disposing it without <see cref="CommitAsync"/> rolls back.</summary>
+internal sealed class WriteSession : IAsyncDisposable
+{
+    private readonly Action? _release;
+
+    public WriteSession(DbConnection connection, DbTransaction transaction, Action? release)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        _release = release;
+    }
+
+    public DbConnection Connection { get; }
+
+    public DbTransaction Transaction { get; }
+
+    /// <summary>Creates a command enlisted in the transaction.</summary>
+    public DbCommand Command(string sql)
+    {
+        var command = Connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = Transaction;
+        return command;
+    }
+
+    /// <summary>Commits; deliberately not cancellable so a request aborted at the last moment cannot leave the outcome unknown.</summary>
+    public Task CommitAsync() => Transaction.CommitAsync(CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Transaction.DisposeAsync().ConfigureAwait(false);
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _release?.Invoke();
+        }
+    }
+}
+
+/// <summary>One numbered schema migration.</summary>
+internal sealed record Migration(int Version, string Name, string Sql);

@@ -1,0 +1,218 @@
+namespace Cairn.Storage.Relational;
+
+/// <summary>The SQLite schema, one numbered script per change; never edit a shipped script, add a new one.</summary>
+internal static class SqliteMigrations
+{
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "tracking core", """
+            CREATE TABLE workspaces (
+                workspace_id TEXT NOT NULL PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                description TEXT,
+                creation_time INTEGER NOT NULL
+            );
+
+            CREATE TABLE experiments (
+                experiment_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+                name TEXT NOT NULL,
+                artifact_location TEXT NOT NULL,
+                lifecycle_stage TEXT NOT NULL,
+                creation_time INTEGER NOT NULL,
+                last_update_time INTEGER NOT NULL,
+                UNIQUE (workspace_id, name)
+            );
+            CREATE INDEX ix_experiments_workspace_creation ON experiments (workspace_id, creation_time);
+
+            CREATE TABLE experiment_tags (
+                seq INTEGER PRIMARY KEY,
+                experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                UNIQUE (experiment_id, key)
+            );
+            CREATE INDEX ix_experiment_tags_key_value ON experiment_tags (key, value);
+
+            CREATE TABLE runs (
+                run_uuid TEXT NOT NULL PRIMARY KEY,
+                experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+                name TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                start_time INTEGER NOT NULL,
+                end_time INTEGER,
+                deleted_time INTEGER,
+                artifact_uri TEXT NOT NULL,
+                lifecycle_stage TEXT NOT NULL
+            );
+            CREATE INDEX ix_runs_experiment_start ON runs (experiment_id, start_time);
+
+            CREATE TABLE params (
+                seq INTEGER PRIMARY KEY,
+                run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                UNIQUE (run_uuid, key)
+            );
+            CREATE INDEX ix_params_key_value ON params (key, value, run_uuid);
+
+            CREATE TABLE tags (
+                seq INTEGER PRIMARY KEY,
+                run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                UNIQUE (run_uuid, key)
+            );
+            CREATE INDEX ix_tags_key_value ON tags (key, value, run_uuid);
+
+            CREATE TABLE metrics (
+                seq INTEGER PRIMARY KEY,
+                run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+                key TEXT NOT NULL,
+                value REAL NOT NULL,
+                timestamp INTEGER NOT NULL,
+                step INTEGER NOT NULL,
+                is_nan BOOLEAN NOT NULL,
+                model_id TEXT,
+                dataset_name TEXT,
+                dataset_digest TEXT
+            );
+            CREATE UNIQUE INDEX ux_metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
+            CREATE INDEX ix_metrics_model ON metrics (model_id) WHERE model_id IS NOT NULL;
+
+            CREATE TABLE latest_metrics (
+                seq INTEGER PRIMARY KEY,
+                run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+                key TEXT NOT NULL,
+                value REAL NOT NULL,
+                timestamp INTEGER NOT NULL,
+                step INTEGER NOT NULL,
+                is_nan BOOLEAN NOT NULL,
+                UNIQUE (run_uuid, key)
+            );
+            CREATE INDEX ix_latest_metrics_key_value ON latest_metrics (key, is_nan, value, run_uuid);
+            """),
+
+        new(2, "run inputs and outputs", """
+            CREATE TABLE datasets (
+                dataset_uuid TEXT NOT NULL PRIMARY KEY,
+                experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+                name TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                dataset_source_type TEXT NOT NULL,
+                dataset_source TEXT NOT NULL,
+                dataset_schema TEXT,
+                dataset_profile TEXT,
+                UNIQUE (experiment_id, name, digest)
+            );
+
+            CREATE TABLE inputs (
+                seq INTEGER PRIMARY KEY,
+                input_uuid TEXT NOT NULL UNIQUE,
+                source_type TEXT NOT NULL,
+                source_id TEXT NOT NULL,
+                destination_type TEXT NOT NULL,
+                destination_id TEXT NOT NULL,
+                step INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (source_type, source_id, destination_type, destination_id)
+            );
+            CREATE INDEX ix_inputs_destination ON inputs (destination_type, destination_id);
+
+            CREATE TABLE input_tags (
+                seq INTEGER PRIMARY KEY,
+                input_uuid TEXT NOT NULL REFERENCES inputs (input_uuid),
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                UNIQUE (input_uuid, name)
+            );
+            """),
+
+        new(3, "logged models", """
+            CREATE TABLE logged_models (
+                model_id TEXT NOT NULL PRIMARY KEY,
+                experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
+                name TEXT NOT NULL,
+                artifact_location TEXT NOT NULL,
+                creation_timestamp_ms INTEGER NOT NULL,
+                last_updated_timestamp_ms INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                status_message TEXT,
+                model_type TEXT NOT NULL,
+                source_run_id TEXT,
+                lifecycle_stage TEXT NOT NULL
+            );
+            CREATE INDEX ix_logged_models_experiment_creation ON logged_models (experiment_id, creation_timestamp_ms);
+
+            CREATE TABLE logged_model_params (
+                model_id TEXT NOT NULL REFERENCES logged_models (model_id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (model_id, key)
+            );
+
+            CREATE TABLE logged_model_tags (
+                model_id TEXT NOT NULL REFERENCES logged_models (model_id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (model_id, key)
+            );
+            """),
+
+        new(4, "model registry", """
+            CREATE TABLE registered_models (
+                registered_model_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+                name TEXT NOT NULL,
+                creation_time INTEGER NOT NULL,
+                last_updated_time INTEGER NOT NULL,
+                description TEXT,
+                UNIQUE (workspace_id, name)
+            );
+
+            CREATE TABLE registered_model_tags (
+                registered_model_id INTEGER NOT NULL REFERENCES registered_models (registered_model_id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (registered_model_id, key)
+            );
+
+            CREATE TABLE model_versions (
+                registered_model_id INTEGER NOT NULL REFERENCES registered_models (registered_model_id),
+                version INTEGER NOT NULL,
+                creation_time INTEGER NOT NULL,
+                last_updated_time INTEGER NOT NULL,
+                description TEXT NOT NULL,
+                user_id TEXT,
+                current_stage TEXT NOT NULL,
+                source TEXT NOT NULL,
+                storage_location TEXT,
+                run_id TEXT,
+                run_link TEXT NOT NULL,
+                model_id TEXT,
+                status TEXT NOT NULL,
+                status_message TEXT,
+                PRIMARY KEY (registered_model_id, version)
+            );
+            CREATE INDEX ix_model_versions_run ON model_versions (run_id) WHERE run_id IS NOT NULL;
+            CREATE INDEX ix_model_versions_model ON model_versions (model_id) WHERE model_id IS NOT NULL;
+
+            CREATE TABLE model_version_tags (
+                registered_model_id INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (registered_model_id, version, key),
+                FOREIGN KEY (registered_model_id, version) REFERENCES model_versions (registered_model_id, version)
+            );
+
+            CREATE TABLE registered_model_aliases (
+                registered_model_id INTEGER NOT NULL REFERENCES registered_models (registered_model_id),
+                alias TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (registered_model_id, alias),
+                FOREIGN KEY (registered_model_id, version) REFERENCES model_versions (registered_model_id, version)
+            );
+            """),
+    ];
+}
