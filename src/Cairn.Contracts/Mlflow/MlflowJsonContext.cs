@@ -48,3 +48,24 @@ namespace Cairn.Contracts.Mlflow;
 [JsonSerializable(typeof(ModelVersionResponse))]
 [JsonSerializable(typeof(GetDownloadUriResponse))]
 public sealed partial class MlflowJsonContext : JsonSerializerContext;
+
+/// <summary>The shared, frozen JSON metadata for MLflow's wire format.</summary>
+public static class MlflowJson
+{
+    /// <summary>
+    /// The context to serialize with: <see cref="MlflowJsonContext"/> with relaxed escaping, so that messages keep their
+    /// quotes and comparison signs readable (<c>'</c> rather than <c>\u0027</c>) as MLflow's server writes them.
+    /// </summary>
+    public static MlflowJsonContext Context { get; } = CreateContext();
+
+    private static MlflowJsonContext CreateContext()
+    {
+        var options = new JsonSerializerOptions(MlflowJsonContext.Default.Options)
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+        var context = new MlflowJsonContext(options);
+        options.MakeReadOnly();
+        return context;
+    }
+}

@@ -10,7 +10,7 @@ namespace Cairn.Server.Tracking;
 /// <summary>Reads MLflow requests and writes MLflow responses and errors.</summary>
 internal static class MlflowHttp
 {
-    public static MlflowJsonContext Json => MlflowJsonContext.Default;
+    public static MlflowJsonContext Json => MlflowJson.Context;
 
     public static async ValueTask<T> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo)
         where T : new()
