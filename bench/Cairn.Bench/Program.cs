@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using Cairn.Bench.Http;
 
@@ -22,7 +23,9 @@ internal static class Program
                 await HttpBench.RunAsync(options);
                 return 0;
             case "bdn":
-                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+                // Results go next to the build output (not into the current folder) unless --artifacts says otherwise.
+                var config = DefaultConfig.Instance.WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
                 return 0;
             default:
                 await Console.Error.WriteLineAsync($"Unknown command '{command}'.");

@@ -23,7 +23,7 @@ public static class PostgresDatabase
         get
         {
             var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
-            return Relational.BackendStore.ToNpgsqlConnectionString(string.IsNullOrWhiteSpace(configured) ? DefaultAdminConnectionString : configured);
+            return Cairn.Storage.Relational.BackendStore.ToNpgsqlConnectionString(string.IsNullOrWhiteSpace(configured) ? DefaultAdminConnectionString : configured);
         }
     }
 
@@ -47,7 +47,7 @@ public static class PostgresDatabase
     /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, disconnecting whoever is still on it.</summary>
     public static async Task DropDatabaseAsync(string backendStoreUri, CancellationToken cancellationToken = default)
     {
-        var name = new NpgsqlConnectionStringBuilder(Relational.BackendStore.ToNpgsqlConnectionString(backendStoreUri)).Database;
+        var name = new NpgsqlConnectionStringBuilder(Cairn.Storage.Relational.BackendStore.ToNpgsqlConnectionString(backendStoreUri)).Database;
         if (string.IsNullOrEmpty(name) || !name.StartsWith("cairn_test_", StringComparison.Ordinal))
         {
             throw new ArgumentException($"Refusing to drop '{name}': only databases made by CreateDatabaseAsync are dropped.", nameof(backendStoreUri));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -43,8 +44,20 @@ internal sealed class BenchClient : IDisposable
         return await SendAsync(request, cancellationToken);
     }
 
-    public Task<byte[]> PostAsync(Uri uri, string json, CancellationToken cancellationToken) =>
-        PostAsync(uri, Encoding.UTF8.GetBytes(json), cancellationToken);
+    /// <summary>GETs and reads the whole body into a pooled buffer without keeping it (large responses would otherwise put the client's copies on the large object heap); returns the body's length.</summary>
+    public async Task<long> GetAndDiscardAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        return await SendAndDiscardAsync(request, cancellationToken);
+    }
+
+    /// <summary>POSTs and reads the whole body into a pooled buffer without keeping it; returns the body's length.</summary>
+    public async Task<long> PostAndDiscardAsync(Uri uri, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ReadOnlyMemoryContent(json) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return await SendAndDiscardAsync(request, cancellationToken);
+    }
 
     public void Dispose() => _http.Dispose();
 
@@ -73,6 +86,34 @@ internal sealed class BenchClient : IDisposable
         }
 
         return body;
+    }
+
+    private async Task<long> SendAndDiscardAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            throw new BenchRequestException($"{request.Method} {request.RequestUri?.PathAndQuery} answered {(int)response.StatusCode}: {Truncate(error)}");
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            long total = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                total += read;
+            }
+
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static string Truncate(ReadOnlySpan<byte> body) =>

@@ -12,9 +12,11 @@ internal sealed class BenchServer : IAsyncDisposable
     private readonly string _dataDirectory;
     private readonly string? _adminConnectionString;
     private readonly string? _databaseName;
+    private readonly bool _keepData;
 
-    private BenchServer(WebApplication app, string dataDirectory, string? adminConnectionString, string? databaseName, string backendDescription)
+    private BenchServer(WebApplication app, string dataDirectory, string? adminConnectionString, string? databaseName, string backendDescription, bool keepData)
     {
+        _keepData = keepData;
         _app = app;
         _dataDirectory = dataDirectory;
         _adminConnectionString = adminConnectionString;
@@ -24,6 +26,8 @@ internal sealed class BenchServer : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    public BenchBackend Backend => _adminConnectionString is null ? BenchBackend.Sqlite : BenchBackend.Postgres;
 
     public string BackendDescription { get; }
 
@@ -66,7 +70,7 @@ internal sealed class BenchServer : IAsyncDisposable
                 builder => builder.Logging.SetMinimumLevel(LogLevel.Warning),
                 cancellationToken);
             await app.StartAsync(cancellationToken);
-            return new BenchServer(app, dataDirectory, adminConnectionString, databaseName, description);
+            return new BenchServer(app, dataDirectory, adminConnectionString, databaseName, description, options.KeepData);
         }
         catch
         {
@@ -74,6 +78,22 @@ internal sealed class BenchServer : IAsyncDisposable
             TryDeleteDirectory(dataDirectory);
             throw;
         }
+    }
+
+    /// <summary>On PostgreSQL, runs <c>VACUUM ANALYZE</c> on the benchmark database (what autovacuum does some time after bulk inserts) and returns true; false on SQLite.</summary>
+    public async Task<bool> VacuumAnalyzeAsync(CancellationToken cancellationToken)
+    {
+        if (_adminConnectionString is null || _databaseName is null)
+        {
+            return false;
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = _databaseName };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("VACUUM ANALYZE", connection) { CommandTimeout = 600 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return true;
     }
 
     public async ValueTask DisposeAsync()
@@ -85,8 +105,15 @@ internal sealed class BenchServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync();
-            await DropDatabaseAsync(_adminConnectionString, _databaseName);
-            TryDeleteDirectory(_dataDirectory);
+            if (_keepData)
+            {
+                await Console.Error.WriteLineAsync($"kept the data folder {_dataDirectory}" + (_databaseName is null ? string.Empty : $" and database {_databaseName}"));
+            }
+            else
+            {
+                await DropDatabaseAsync(_adminConnectionString, _databaseName);
+                TryDeleteDirectory(_dataDirectory);
+            }
         }
     }
 

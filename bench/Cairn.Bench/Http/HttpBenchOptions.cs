@@ -17,7 +17,9 @@ internal sealed record HttpBenchOptions
 
     public const string Usage =
         "usage: dotnet run -c Release --project bench/Cairn.Bench -- http [--backend sqlite|postgres] [--postgres <uri>] " +
-        "[--duration <seconds>] [--warmup <seconds>] [--concurrency <n>] [--search-runs <n>]";
+        "[--duration <seconds>] [--warmup <seconds>] [--concurrency <n>] [--search-runs <n>] [--only create,ingest,history,search] [--keep-data]";
+
+    private static readonly string[] s_scenarios = ["create", "ingest", "history", "search"];
 
     public BenchBackend Backend { get; init; } = BenchBackend.Sqlite;
 
@@ -33,6 +35,14 @@ internal sealed record HttpBenchOptions
     /// <summary>How many runs the search scenario's experiment is seeded with.</summary>
     public int SearchRuns { get; init; } = 10_000;
 
+    /// <summary>Leave the data folder (and PostgreSQL database) in place at the end, for inspection.</summary>
+    public bool KeepData { get; init; }
+
+    /// <summary>The scenarios to run: <c>create</c> (1), <c>ingest</c> (2), <c>history</c> (3), <c>search</c> (4); all by default.</summary>
+    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(s_scenarios, StringComparer.Ordinal);
+
+    public bool Runs(string scenario) => Scenarios.Contains(scenario);
+
     public static bool TryParse(ReadOnlySpan<string> args, [NotNullWhen(true)] out HttpBenchOptions? options, [NotNullWhen(false)] out string? error)
     {
         var result = new HttpBenchOptions();
@@ -41,6 +51,12 @@ internal sealed record HttpBenchOptions
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
+            if (name == "--keep-data")
+            {
+                result = result with { KeepData = true };
+                continue;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"Missing value for {name}.";
@@ -103,6 +119,17 @@ internal sealed record HttpBenchOptions
                     }
 
                     result = result with { SearchRuns = runs };
+                    break;
+                case "--only":
+                    var scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    var unknown = scenarios.FirstOrDefault(static s => !s_scenarios.Contains(s, StringComparer.Ordinal));
+                    if (scenarios.Length == 0 || unknown is not null)
+                    {
+                        error = $"Unknown scenario '{unknown}': expected {string.Join(", ", s_scenarios)}.";
+                        return false;
+                    }
+
+                    result = result with { Scenarios = new HashSet<string>(scenarios, StringComparer.Ordinal) };
                     break;
                 default:
                     error = $"Unknown option '{name}'.";

@@ -18,6 +18,12 @@ internal sealed record LoadResult(
     public double OperationsPerSecond => Operations / Seconds;
 
     public double UnitsPerSecond => Units / Seconds;
+
+    /// <summary>Cores this process (server and client) used on average during the run, warm-up included.</summary>
+    public double ProcessCores { get; init; }
+
+    /// <summary>Cores other processes on the machine used meanwhile (noise), when known.</summary>
+    public double? OtherCores { get; init; }
 }
 
 /// <summary>Runs an operation from N concurrent workers for a warm-up and then a fixed measurement window.</summary>

@@ -201,9 +201,19 @@ public static partial class Validation
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(tags);
         ValidateBatchLimits(metrics.Count, parameters.Count, tags.Count);
+
+        // Batches repeat a few keys many times: check each distinct key once, every timestamp.
+        HashSet<string>? validKeys = null;
         foreach (var m in metrics)
         {
+            ArgumentNullException.ThrowIfNull(m);
+            if (m.Key is not null && (validKeys ??= new(StringComparer.Ordinal)).Contains(m.Key) && m.Timestamp >= 0)
+            {
+                continue;
+            }
+
             ValidateMetric(m);
+            validKeys!.Add(m.Key!);
         }
 
         foreach (var p in parameters)
@@ -312,8 +322,33 @@ public static partial class Validation
 
     private static bool PathNotUnique(string name)
     {
+        if (IsPlainPath(name))
+        {
+            return false;
+        }
+
         var norm = NormalizePosixPath(name);
         return norm != name || norm == "." || norm.StartsWith("..", StringComparison.Ordinal) || norm.StartsWith('/');
+    }
+
+    /// <summary>Whether <c>normpath(name) == name</c> and the name is relative and not <c>..</c>-led, without allocating.</summary>
+    private static bool IsPlainPath(string name)
+    {
+        if (name.Length == 0 || name[0] == '/' || name[^1] == '/' || name.StartsWith("..", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var range in name.AsSpan().Split('/'))
+        {
+            var segment = name.AsSpan()[range];
+            if (segment.Length == 0 || segment is "." or "..")
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Python's <c>posixpath.normpath</c>.</summary>

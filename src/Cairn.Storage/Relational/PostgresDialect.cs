@@ -46,7 +46,7 @@ internal sealed class PostgresDialect : SqlDialect
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            return new WriteSession(connection, transaction, release: null);
+            return new WriteSession(connection, transaction, ownsConnection: true, release: null);
         }
         catch
         {
@@ -78,7 +78,7 @@ internal sealed class PostgresDialect : SqlDialect
     public override void AddArray(DbCommand command, string name, IReadOnlyCollection<long> values) =>
         command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = values.ToArray() });
 
-    public override async Task InsertAsync(WriteSession session, ColumnBatch batch, string suffix, CancellationToken cancellationToken)
+    public override async Task InsertAsync(WriteSession session, ColumnBatch batch, string suffix, CancellationToken cancellationToken, bool deferred = false)
     {
         if (batch.RowCount == 0)
         {
@@ -88,14 +88,13 @@ internal sealed class PostgresDialect : SqlDialect
         var names = new List<string>();
         var selects = new List<string>();
         var arrays = new List<string>();
-        var command = session.Command(string.Empty);
-        await using var commandScope = command.ConfigureAwait(false);
+        var parameters = new List<DbParameter>();
         for (var i = 0; i < batch.Constants.Count; i++)
         {
             var (name, type, value) = batch.Constants[i];
             names.Add(name);
             selects.Add($"@k{i}");
-            command.Parameters.Add(new NpgsqlParameter($"@k{i}", ToDbType(type)) { Value = value });
+            parameters.Add(new NpgsqlParameter($"@k{i}", ToDbType(type)) { Value = value });
         }
 
         for (var i = 0; i < batch.Columns.Count; i++)
@@ -104,16 +103,29 @@ internal sealed class PostgresDialect : SqlDialect
             names.Add(name);
             selects.Add($"u.c{i}");
             arrays.Add($"@c{i}");
-            command.Parameters.Add(new NpgsqlParameter($"@c{i}", NpgsqlDbType.Array | ToDbType(type)) { Value = values });
+            parameters.Add(new NpgsqlParameter($"@c{i}", NpgsqlDbType.Array | ToDbType(type)) { Value = values });
         }
 
         // One statement for the whole batch: the arrays travel in binary and unnest turns them back into rows.
         var columnAliases = string.Join(", ", Enumerable.Range(0, batch.Columns.Count).Select(i => $"c{i}"));
-        command.CommandText =
+        var sql =
             $"INSERT INTO {batch.Table} ({string.Join(", ", names)}) " +
             $"SELECT {string.Join(", ", selects)} FROM unnest({string.Join(", ", arrays)}) AS u({columnAliases}) {suffix}";
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (deferred)
+        {
+            await session.QueueAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var command = session.Command(sql);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddRange(parameters.ToArray());
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    public override DbParameter Parameter(string name, object? value) => new NpgsqlParameter(name, value ?? DBNull.Value);
 
     public override bool IsUniqueViolation(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };

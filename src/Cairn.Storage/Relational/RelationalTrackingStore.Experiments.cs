@@ -300,6 +300,11 @@ internal sealed partial class RelationalTrackingStore
             return filter.Dialect.InArray("e.experiment_id", filter.IntArray(ids), negate: clause.Operator == ComparisonOperator.NotIn);
         }
 
+        if (clause.Operator is ComparisonOperator.Like or ComparisonOperator.ILike)
+        {
+            return filter.CompareText("CAST(e.experiment_id AS TEXT)", clause);
+        }
+
         return filter.CompareNumber("e.experiment_id", clause, integral: true);
     }
 

@@ -17,12 +17,13 @@ internal sealed partial class RelationalTrackingStore
         var parameters = DedupeLastWins(model.Params ?? []);
         var tags = DedupeLastWins(model.Tags ?? []);
 
-        var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var sessionScope = session.ConfigureAwait(false);
         if (!TryParseId(model.ExperimentId, out var experimentId))
         {
             throw ExperimentNotFound(model.ExperimentId);
         }
+
+        var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var sessionScope = session.ConfigureAwait(false);
 
         string location;
         {
@@ -278,8 +279,8 @@ internal sealed partial class RelationalTrackingStore
             var select = connection.Command(
                 $"SELECT model_id, key, value FROM logged_model_tags WHERE {_db.InArray("model_id", "@ids")} ORDER BY model_id, key{_db.OrderCollation};\n" +
                 $"SELECT model_id, key, value FROM logged_model_params WHERE {_db.InArray("model_id", "@ids")} ORDER BY model_id, key{_db.OrderCollation};\n" +
-                "SELECT model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest FROM metrics " +
-                $"WHERE {_db.InArray("model_id", "@ids")} ORDER BY seq");
+                "SELECT model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest FROM logged_model_metrics " +
+                $"WHERE {_db.InArray("model_id", "@ids")} ORDER BY key{_db.OrderCollation}, step, timestamp, run_uuid{_db.OrderCollation}");
             await using var selectScope = select.ConfigureAwait(false);
             select.Transaction = transaction;
             _db.AddArray(select, "@ids", index.Keys);

@@ -40,13 +40,13 @@ internal sealed partial class RelationalTrackingStore
             tags[nameIndex] = new KeyValue(RunNameTag, runName);
         }
 
-        var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
-        await using var sessionScope = session.ConfigureAwait(false);
         if (!TryParseId(run.ExperimentId, out var experimentId))
         {
             throw ExperimentNotFound(run.ExperimentId);
         }
 
+        var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var sessionScope = session.ConfigureAwait(false);
         string location;
         {
             var select = session.Command(
@@ -81,22 +81,20 @@ internal sealed partial class RelationalTrackingStore
             null,
             BackendStore.AppendPath(location, runId, "artifacts"),
             LifecycleStage.Active);
-        {
-            var insert = session.Command(
-                "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, deleted_time, artifact_uri, lifecycle_stage) " +
-                "VALUES (@id, @experiment, @name, @user, @status, @start, NULL, NULL, @uri, 'active')");
-            await using var insertScope = insert.ConfigureAwait(false);
-            insert.Add("@id", runId);
-            insert.Add("@experiment", experimentId);
-            insert.Add("@name", info.RunName);
-            insert.Add("@user", info.UserId);
-            insert.Add("@status", info.Status);
-            insert.Add("@start", info.StartTime);
-            insert.Add("@uri", info.ArtifactUri);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await _db.InsertAsync(session, KeyValueBatch("tags", "run_uuid", runId, tags), string.Empty, cancellationToken).ConfigureAwait(false);
+        await session.QueueAsync(
+            "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, deleted_time, artifact_uri, lifecycle_stage) " +
+            "VALUES (@id, @experiment, @name, @user, @status, @start, NULL, NULL, @uri, 'active')",
+            [
+                _db.Parameter("@id", runId),
+                _db.Parameter("@experiment", experimentId),
+                _db.Parameter("@name", info.RunName),
+                _db.Parameter("@user", info.UserId),
+                _db.Parameter("@status", info.Status),
+                _db.Parameter("@start", info.StartTime),
+                _db.Parameter("@uri", info.ArtifactUri),
+            ],
+            cancellationToken).ConfigureAwait(false);
+        await _db.InsertAsync(session, KeyValueBatch("tags", "run_uuid", runId, tags), string.Empty, cancellationToken, deferred: true).ConfigureAwait(false);
         await session.CommitAsync().ConfigureAwait(false);
         return new Run(info, new RunData([], [], tags), s_noInputs, s_noOutputs);
     }
@@ -176,7 +174,7 @@ internal sealed partial class RelationalTrackingStore
 
         if (!string.IsNullOrEmpty(runName))
         {
-            await UpsertRunTagsAsync(session, runId, [new KeyValue(RunNameTag, runName)], cancellationToken).ConfigureAwait(false);
+            await UpsertRunTagsAsync(session, runId, [new KeyValue(RunNameTag, runName)], deferred: false, cancellationToken).ConfigureAwait(false);
         }
 
         RunInfo info;
@@ -213,10 +211,12 @@ internal sealed partial class RelationalTrackingStore
 
         var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using var sessionScope = session.ConfigureAwait(false);
-        await LockActiveRunAsync(session, runId, cancellationToken).ConfigureAwait(false);
+
+        // One round trip to lock the run and read the params it already has, one for every write, one to commit.
+        var existing = await LockRunAndReadParamsAsync(session, runId, parameters, cancellationToken).ConfigureAwait(false);
         if (parameters.Count > 0)
         {
-            await InsertParamsAsync(session, runId, parameters, cancellationToken).ConfigureAwait(false);
+            await InsertParamsAsync(session, runId, parameters, existing, cancellationToken).ConfigureAwait(false);
         }
 
         if (metrics.Count > 0)
@@ -226,7 +226,7 @@ internal sealed partial class RelationalTrackingStore
 
         if (tags.Count > 0)
         {
-            await UpsertRunTagsAsync(session, runId, DedupeLastWins(tags), cancellationToken).ConfigureAwait(false);
+            await UpsertRunTagsAsync(session, runId, DedupeLastWins(tags), deferred: true, cancellationToken).ConfigureAwait(false);
         }
 
         await session.CommitAsync().ConfigureAwait(false);
@@ -408,47 +408,78 @@ internal sealed partial class RelationalTrackingStore
         await session.CommitAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Locks the run's row for the rest of the transaction (serializing writers of one run) and checks it is active; returns its experiment id.</summary>
-    private async Task<long> LockActiveRunAsync(WriteSession session, string runId, CancellationToken cancellationToken)
+    private string LockRunSql =>
+        "SELECT r.lifecycle_stage, r.experiment_id FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id " +
+        $"WHERE r.run_uuid = @id AND e.workspace_id = @ws{_db.ForUpdateOf("r")}";
+
+    private static void CheckRunIsActive(string runId, string? stage)
     {
-        var select = session.Command(
-            "SELECT r.lifecycle_stage, r.experiment_id FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id " +
-            $"WHERE r.run_uuid = @id AND e.workspace_id = @ws{_db.ForUpdateOf("r")}");
-        await using var selectScope = select.ConfigureAwait(false);
-        select.Add("@id", runId);
-        select.Add("@ws", _workspaceId);
-        var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerScope = reader.ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        if (stage is null)
         {
             throw RunNotFound(runId);
         }
 
-        var stage = reader.GetString(0);
         if (stage != LifecycleStage.Active)
         {
             throw TrackingException.Invalid($"The run {runId} must be in the 'active' state. Current state is {stage}.");
         }
-
-        return reader.GetInt64(1);
     }
 
-    private async Task InsertParamsAsync(WriteSession session, string runId, IReadOnlyList<KeyValue> parameters, CancellationToken cancellationToken)
+    /// <summary>Locks the run's row for the rest of the transaction (serializing writers of one run) and checks it is active; returns its experiment id.</summary>
+    private async Task<long> LockActiveRunAsync(WriteSession session, string runId, CancellationToken cancellationToken)
+    {
+        var select = session.Command(LockRunSql);
+        await using (select.ConfigureAwait(false))
+        {
+            select.Add("@id", runId);
+            select.Add("@ws", _workspaceId);
+            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var found = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                CheckRunIsActive(runId, found ? reader.GetString(0) : null);
+                return reader.GetInt64(1);
+            }
+        }
+    }
+
+    /// <summary>Locks the run (see <see cref="LockActiveRunAsync"/>) and returns the values of those of <paramref name="parameters"/> it already has.</summary>
+    private async Task<Dictionary<string, string>> LockRunAndReadParamsAsync(
+        WriteSession session, string runId, IReadOnlyList<KeyValue> parameters, CancellationToken cancellationToken)
     {
         var existing = new Dictionary<string, string>(StringComparer.Ordinal);
+        var select = session.Command(
+            LockRunSql + (parameters.Count > 0 ? $";\nSELECT key, value FROM params WHERE run_uuid = @id AND {_db.InArray("key", "@keys")}" : string.Empty));
+        await using (select.ConfigureAwait(false))
         {
-            var select = session.Command($"SELECT key, value FROM params WHERE run_uuid = @id AND {_db.InArray("key", "@keys")}");
-            await using var selectScope = select.ConfigureAwait(false);
             select.Add("@id", runId);
-            _db.AddArray(select, "@keys", parameters.Select(p => p.Key).ToArray());
-            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using var readerScope = reader.ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            select.Add("@ws", _workspaceId);
+            if (parameters.Count > 0)
             {
-                existing[reader.GetString(0)] = reader.GetString(1);
+                _db.AddArray(select, "@keys", parameters.Select(p => p.Key).ToArray());
+            }
+
+            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                CheckRunIsActive(runId, await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetString(0) : null);
+                if (parameters.Count > 0)
+                {
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        existing[reader.GetString(0)] = reader.GetString(1);
+                    }
+                }
             }
         }
 
+        return existing;
+    }
+
+    private async Task InsertParamsAsync(
+        WriteSession session, string runId, IReadOnlyList<KeyValue> parameters, Dictionary<string, string> existing, CancellationToken cancellationToken)
+    {
         var fresh = new List<KeyValue>(parameters.Count);
         foreach (var p in parameters)
         {
@@ -464,7 +495,7 @@ internal sealed partial class RelationalTrackingStore
             }
         }
 
-        await _db.InsertAsync(session, KeyValueBatch("params", "run_uuid", runId, fresh), "ON CONFLICT DO NOTHING", cancellationToken).ConfigureAwait(false);
+        await _db.InsertAsync(session, KeyValueBatch("params", "run_uuid", runId, fresh), "ON CONFLICT DO NOTHING", cancellationToken, deferred: true).ConfigureAwait(false);
     }
 
     private async Task InsertMetricsAsync(WriteSession session, string runId, IReadOnlyList<Metric> metrics, CancellationToken cancellationToken)
@@ -508,7 +539,8 @@ internal sealed partial class RelationalTrackingStore
             .Column("dataset_digest", datasetDigests);
 
         // Identical (key, step, timestamp, value) entries are stored once, as MLflow's primary key does.
-        await _db.InsertAsync(session, history, "ON CONFLICT DO NOTHING", cancellationToken).ConfigureAwait(false);
+        await _db.InsertAsync(session, history, "ON CONFLICT DO NOTHING", cancellationToken, deferred: true).ConfigureAwait(false);
+        await InsertLoggedModelMetricsAsync(session, runId, metrics, keys, values, nans, cancellationToken).ConfigureAwait(false);
 
         var count = latest.Count;
         var latestKeys = new string?[count];
@@ -541,27 +573,62 @@ internal sealed partial class RelationalTrackingStore
             latestBatch,
             "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan " +
             "WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            deferred: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Records the values that carry a model id as that logged model's metrics (MLflow 3).</summary>
+    private async Task InsertLoggedModelMetricsAsync(WriteSession session, string runId, IReadOnlyList<Metric> metrics, string?[] keys, double[] values, bool[] nans, CancellationToken cancellationToken)
+    {
+        var rows = new List<int>();
+        for (var i = 0; i < metrics.Count; i++)
+        {
+            if (metrics[i].ModelId is not null)
+            {
+                rows.Add(i);
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var batch = new ColumnBatch("logged_model_metrics", rows.Count)
+            .Constant("run_uuid", runId)
+            .Column("model_id", rows.Select(i => metrics[i].ModelId).ToArray())
+            .Column("key", rows.Select(i => keys[i]).ToArray())
+            .Column("value", rows.Select(i => values[i]).ToArray())
+            .Column("timestamp", rows.Select(i => metrics[i].Timestamp).ToArray())
+            .Column("step", rows.Select(i => metrics[i].Step).ToArray())
+            .Column("is_nan", rows.Select(i => nans[i]).ToArray())
+            .Column("dataset_name", rows.Select(i => metrics[i].DatasetName).ToArray())
+            .Column("dataset_digest", rows.Select(i => metrics[i].DatasetDigest).ToArray());
+        await _db.InsertAsync(session, batch, "ON CONFLICT DO NOTHING", cancellationToken, deferred: true).ConfigureAwait(false);
     }
 
     private static bool IsNewer(long step, long timestamp, double value, long otherStep, long otherTimestamp, double otherValue) =>
         step != otherStep ? step > otherStep : timestamp != otherTimestamp ? timestamp > otherTimestamp : value > otherValue;
 
-    private async Task UpsertRunTagsAsync(WriteSession session, string runId, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken)
+    private async Task UpsertRunTagsAsync(WriteSession session, string runId, IReadOnlyList<KeyValue> tags, bool deferred, CancellationToken cancellationToken)
     {
         await _db.InsertAsync(
             session,
             KeyValueBatch("tags", "run_uuid", runId, tags),
             "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            deferred).ConfigureAwait(false);
         var name = tags.LastOrDefault(t => t.Key == RunNameTag);
         if (name is not null)
         {
-            var rename = session.Command("UPDATE runs SET name = @name WHERE run_uuid = @id");
-            await using var renameScope = rename.ConfigureAwait(false);
-            rename.Add("@name", name.Value);
-            rename.Add("@id", runId);
-            await rename.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await session.QueueAsync(
+                "UPDATE runs SET name = @name WHERE run_uuid = @id",
+                [_db.Parameter("@name", name.Value), _db.Parameter("@id", runId)],
+                cancellationToken).ConfigureAwait(false);
+            if (!deferred)
+            {
+                await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

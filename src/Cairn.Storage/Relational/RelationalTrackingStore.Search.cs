@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Cairn.Core.Tracking;
 using Cairn.Core.Tracking.Search;
 
@@ -19,35 +20,55 @@ internal sealed partial class RelationalTrackingStore
             return new Page<Run>([], null);
         }
 
+        var connection = await _db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        experimentIds = await ExperimentsInWorkspaceAsync(connection, experimentIds, cancellationToken).ConfigureAwait(false);
+        if (experimentIds.Length == 0)
+        {
+            return new Page<Run>([], null);
+        }
+
+        // The ids are parsed integers, so they are inlined: both planners then see "one experiment" and walk its
+        // (experiment_id, start_time) index instead of sorting every run of an unknown set of experiments.
         var filter = new SqlFilter(_db);
-        filter.Conditions.Add(
-            $"r.experiment_id IN (SELECT e.experiment_id FROM experiments e WHERE e.workspace_id = {filter.Parameter(_workspaceId)} " +
-            $"AND {_db.InArray("e.experiment_id", filter.IntArray(experimentIds))})");
+        filter.Conditions.Add($"r.experiment_id IN ({string.Join(", ", experimentIds)})");
         filter.Conditions.Add(StageCondition("r.lifecycle_stage", query.ViewType));
         foreach (var clause in query.Filter?.Clauses ?? [])
         {
             filter.Conditions.Add(RunCondition(filter, clause));
         }
 
+        var orderBy = query.OrderBy ?? [];
+        var limit = query.MaxResults + 1;
         var joins = new List<string>();
-        var orderBy = RunOrderBy(filter, query.OrderBy ?? [], joins);
-        var sql =
-            $"SELECT {RunColumns} FROM runs r {string.Join(" ", joins)} WHERE {filter.Where} " +
-            $"ORDER BY {orderBy} LIMIT {query.MaxResults + 1} OFFSET {offset}";
-
-        var connection = await _db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionScope = connection.ConfigureAwait(false);
-        var infos = new List<RunInfo>();
+        List<RunInfo> infos;
+        if (orderBy.Count > 0 && orderBy[0].Kind == EntityKind.Metric)
         {
-            var select = connection.Command(sql);
-            await using var selectScope = select.ConfigureAwait(false);
-            filter.ApplyTo(select);
-            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using var readerScope = reader.ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                infos.Add(ReadRunInfo(reader));
-            }
+            // Ordered by a metric first: read the runs that have a real value straight off the (key, is_nan, value) index
+            // so the query stops after one page, then (only if the page is not full) those with NaN, then those without it.
+            // This is the same order as the single query below, which would sort every matching run.
+            var first = orderBy[0];
+            var key = filter.Parameter(first.Key);
+            var rest = RunOrderBy(filter, orderBy, joins, skipFirst: true);
+            var join = string.Join(" ", joins);
+            var byValue = $"FROM latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid {join}";
+            infos = await QueryRunPartsAsync(
+                connection,
+                filter,
+                [
+                    (byValue, $"o0.key = {key} AND o0.is_nan = FALSE", $"o0.value{(first.Ascending ? " ASC" : " DESC")}, {rest}"),
+                    (byValue, $"o0.key = {key} AND o0.is_nan = TRUE", rest),
+                    ($"FROM runs r {join}", $"NOT EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_uuid = r.run_uuid AND x.key = {key})", rest),
+                ],
+                offset,
+                limit,
+                cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var order = RunOrderBy(filter, orderBy, joins, skipFirst: false);
+            infos = await QueryRunPartsAsync(
+                connection, filter, [($"FROM runs r {string.Join(" ", joins)}", "1 = 1", order)], offset, limit, cancellationToken).ConfigureAwait(false);
         }
 
         string? next = null;
@@ -61,6 +82,59 @@ internal sealed partial class RelationalTrackingStore
         return new Page<Run>(runs, next);
     }
 
+    /// <summary>
+    /// Reads the window [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="limit"/>) of the concatenation of
+    /// ordered, disjoint parts (each a FROM clause, a condition and an ORDER BY), querying later parts only when earlier ones run out.
+    /// </summary>
+    private async Task<List<RunInfo>> QueryRunPartsAsync(
+        DbConnection connection, SqlFilter filter, IReadOnlyList<(string From, string Condition, string OrderBy)> parts, long offset, int limit, CancellationToken cancellationToken)
+    {
+        var infos = new List<RunInfo>(Math.Min(limit, 1024));
+        var skip = offset;
+        for (var part = 0; part < parts.Count; part++)
+        {
+            var (from, condition, orderBy) = parts[part];
+            var wanted = limit - infos.Count;
+            var before = infos.Count;
+            var select = connection.Command(
+                $"SELECT {RunColumns} {from} WHERE {condition} AND {filter.Where} ORDER BY {orderBy} LIMIT {wanted} OFFSET {skip}");
+            await using (select.ConfigureAwait(false))
+            {
+                filter.ApplyTo(select);
+                var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        infos.Add(ReadRunInfo(reader));
+                    }
+                }
+            }
+
+            if (infos.Count == limit || part == parts.Count - 1)
+            {
+                break;
+            }
+
+            if (infos.Count > before)
+            {
+                // This part ended inside the window, so the next one starts at its beginning.
+                skip = 0;
+                continue;
+            }
+
+            // The whole part lies before the window: skip past it.
+            var count = connection.Command($"SELECT COUNT(*) {from} WHERE {condition} AND {filter.Where}");
+            await using (count.ConfigureAwait(false))
+            {
+                filter.ApplyTo(count);
+                skip = Math.Max(0, skip - await ExecuteScalarInt64Async(count, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return infos;
+    }
+
     /// <inheritdoc />
     public async Task<Page<Metric>> GetMetricHistoryAsync(string runId, string key, int maxResults, string? pageToken, CancellationToken cancellationToken)
     {
@@ -72,9 +146,9 @@ internal sealed partial class RelationalTrackingStore
         await using var connectionScope = connection.ConfigureAwait(false);
         {
             var select = connection.Command(
-                "SELECT m.key, m.value, m.timestamp, m.step, m.is_nan, m.model_id, m.dataset_name, m.dataset_digest FROM metrics m " +
+                "SELECT m.value, m.timestamp, m.step, m.is_nan, m.model_id, m.dataset_name, m.dataset_digest FROM metrics m " +
                 "WHERE m.run_uuid = @id AND m.key = @key AND EXISTS (SELECT 1 FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id " +
-                $"WHERE r.run_uuid = @id AND e.workspace_id = @ws) ORDER BY m.step, m.timestamp, m.seq {limit}");
+                $"WHERE r.run_uuid = @id AND e.workspace_id = @ws) ORDER BY m.step, m.timestamp, m.value {limit}");
             await using var selectScope = select.ConfigureAwait(false);
             select.Add("@id", runId);
             select.Add("@key", key);
@@ -83,12 +157,26 @@ internal sealed partial class RelationalTrackingStore
             await using var readerScope = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                metrics.Add(new Metric(reader.GetString(0), reader.GetMetricValue(1, 4), reader.GetInt64(2), reader.GetInt64(3))
+                metrics.Add(new Metric(key, reader.GetMetricValue(0, 3), reader.GetInt64(1), reader.GetInt64(2))
                 {
-                    ModelId = reader.GetNullableString(5),
-                    DatasetName = reader.GetNullableString(6),
-                    DatasetDigest = reader.GetNullableString(7),
+                    ModelId = reader.GetNullableString(4),
+                    DatasetName = reader.GetNullableString(5),
+                    DatasetDigest = reader.GetNullableString(6),
                 });
+            }
+        }
+
+        if (metrics.Count == 0)
+        {
+            // An empty history is only an answer for a run that exists; an unknown run is a 404, as for every other run call.
+            var exists = connection.Command(
+                "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = @id AND e.workspace_id = @ws");
+            await using var existsScope = exists.ConfigureAwait(false);
+            exists.Add("@id", runId);
+            exists.Add("@ws", _workspaceId);
+            if (await ExecuteScalarInt64Async(exists, cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw RunNotFound(runId);
             }
         }
 
@@ -196,7 +284,7 @@ internal sealed partial class RelationalTrackingStore
             var select = connection.Command(
                 "SELECT m.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan, m.model_id, m.dataset_name, m.dataset_digest FROM metrics m " +
                 $"WHERE m.key = @key AND {_db.InArray("m.run_uuid", "@ids")} AND {_db.InArray("m.step", "@steps")} " +
-                "ORDER BY m.run_uuid, m.step, m.timestamp, m.seq");
+                "ORDER BY m.run_uuid, m.step, m.timestamp, m.value");
             await using var selectScope = select.ConfigureAwait(false);
             select.Add("@key", key);
             _db.AddArray(select, "@ids", ids);
@@ -234,6 +322,28 @@ internal sealed partial class RelationalTrackingStore
         }
 
         return result;
+    }
+
+    /// <summary>Keeps the experiment ids that exist in this workspace.</summary>
+    private async Task<long[]> ExperimentsInWorkspaceAsync(DbConnection connection, long[] experimentIds, CancellationToken cancellationToken)
+    {
+        var found = new List<long>(experimentIds.Length);
+        var select = connection.Command(
+            $"SELECT experiment_id FROM experiments WHERE workspace_id = @ws AND experiment_id IN ({string.Join(", ", experimentIds)})");
+        await using (select.ConfigureAwait(false))
+        {
+            select.Add("@ws", _workspaceId);
+            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    found.Add(reader.GetInt64(0));
+                }
+            }
+        }
+
+        return [.. found];
     }
 
     /// <summary>The most metrics MLflow returns per run from the bulk interval endpoint.</summary>
@@ -361,7 +471,8 @@ internal sealed partial class RelationalTrackingStore
         }
     }
 
-    private string RunOrderBy(SqlFilter filter, IReadOnlyList<OrderBy> orderBy, List<string> joins)
+    /// <summary>Builds the ORDER BY terms (adding the LEFT JOINs they need); with <paramref name="skipFirst"/> the first term is left to the caller.</summary>
+    private string RunOrderBy(SqlFilter filter, IReadOnlyList<OrderBy> orderBy, List<string> joins, bool skipFirst)
     {
         var terms = new List<string>();
         var seen = new HashSet<(EntityKind, string)>();
@@ -372,6 +483,11 @@ internal sealed partial class RelationalTrackingStore
             if (!seen.Add((term.Kind, term.Key)))
             {
                 throw TrackingException.Invalid($"`order_by` contains duplicate fields: {term.Kind.ToString().ToLowerInvariant()}.{term.Key}");
+            }
+
+            if (i == 0 && skipFirst)
+            {
+                continue;
             }
 
             var direction = term.Ascending ? " ASC" : " DESC";

@@ -109,7 +109,11 @@ internal abstract class SqlDialect : IAsyncDisposable
     public abstract void AddArray(DbCommand command, string name, IReadOnlyCollection<long> values);
 
     /// <summary>Inserts every row of <paramref name="batch"/>; <paramref name="suffix"/> is an ON CONFLICT clause or empty.</summary>
-    public abstract Task InsertAsync(WriteSession session, ColumnBatch batch, string suffix, CancellationToken cancellationToken);
+    /// <remarks>With <paramref name="deferred"/>, the insert may be queued on the session and run at its next flush or commit.</remarks>
+    public abstract Task InsertAsync(WriteSession session, ColumnBatch batch, string suffix, CancellationToken cancellationToken, bool deferred = false);
+
+    /// <summary>Creates a provider parameter for a queued statement.</summary>
+    public abstract DbParameter Parameter(string name, object? value);
 
     /// <summary>Whether <paramref name="exception"/> is a unique or primary key violation.</summary>
     public abstract bool IsUniqueViolation(Exception exception);
@@ -119,14 +123,21 @@ internal abstract class SqlDialect : IAsyncDisposable
 }
 
 /// <summary>A connection with an open write transaction; disposing it without <see cref="CommitAsync"/> rolls back.</summary>
+/// <remarks>
+/// Statements that need no result can be queued (<see cref="QueueAsync"/>): where the provider supports batching
+/// (PostgreSQL) they travel together in one round trip before the commit; elsewhere they run at once.
+/// </remarks>
 internal sealed class WriteSession : IAsyncDisposable
 {
     private readonly Action? _release;
+    private readonly bool _ownsConnection;
+    private DbBatch? _pending;
 
-    public WriteSession(DbConnection connection, DbTransaction transaction, Action? release)
+    public WriteSession(DbConnection connection, DbTransaction transaction, bool ownsConnection, Action? release)
     {
         Connection = connection;
         Transaction = transaction;
+        _ownsConnection = ownsConnection;
         _release = release;
     }
 
@@ -134,24 +145,88 @@ internal sealed class WriteSession : IAsyncDisposable
 
     public DbTransaction Transaction { get; }
 
-    /// <summary>Creates a command enlisted in the transaction.</summary>
+    /// <summary>Creates a command enlisted in the transaction; queued statements must have been flushed first.</summary>
     public DbCommand Command(string sql)
     {
+        if (_pending is not null)
+        {
+            throw new InvalidOperationException("Flush queued statements before running a command that reads their effects.");
+        }
+
         var command = Connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = Transaction;
         return command;
     }
 
-    /// <summary>Commits; deliberately not cancellable so a request aborted at the last moment cannot leave the outcome unknown.</summary>
-    public Task CommitAsync() => Transaction.CommitAsync(CancellationToken.None);
+    /// <summary>Queues a statement that returns nothing (or runs it now where batching is unavailable).</summary>
+    public async Task QueueAsync(string sql, IReadOnlyList<DbParameter> parameters, CancellationToken cancellationToken)
+    {
+        if (Connection.CanCreateBatch)
+        {
+            _pending ??= Connection.CreateBatch();
+            _pending.Transaction = Transaction;
+            var command = _pending.CreateBatchCommand();
+            command.CommandText = sql;
+            foreach (var parameter in parameters)
+            {
+                command.Parameters.Add(parameter);
+            }
+
+            _pending.BatchCommands.Add(command);
+            return;
+        }
+
+        var immediate = Command(sql);
+        await using (immediate.ConfigureAwait(false))
+        {
+            foreach (var parameter in parameters)
+            {
+                immediate.Parameters.Add(parameter);
+            }
+
+            await immediate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs the queued statements.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_pending is null)
+        {
+            return;
+        }
+
+        var batch = _pending;
+        _pending = null;
+        await using (batch.ConfigureAwait(false))
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Flushes and commits; deliberately not cancellable so a request aborted at the last moment cannot leave the outcome unknown.</summary>
+    public async Task CommitAsync()
+    {
+        await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        await Transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
+            if (_pending is not null)
+            {
+                await _pending.DisposeAsync().ConfigureAwait(false);
+                _pending = null;
+            }
+
             await Transaction.DisposeAsync().ConfigureAwait(false);
-            await Connection.DisposeAsync().ConfigureAwait(false);
+            if (_ownsConnection)
+            {
+                await Connection.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -4,6 +4,7 @@ using System.Data.Common;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Cairn.Storage.Relational;
 
@@ -17,6 +18,7 @@ internal sealed class SqliteDialect : SqlDialect
     private readonly string _readConnectionString;
     private readonly string _writeConnectionString;
     private readonly SemaphoreSlim _writerGate;
+    private SqliteConnection? _writer;
 
     public SqliteDialect(string path)
     {
@@ -88,32 +90,70 @@ internal sealed class SqliteDialect : SqlDialect
     public override async Task<WriteSession> BeginWriteAsync(CancellationToken cancellationToken)
     {
         await _writerGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        SqliteConnection? connection = null;
         try
         {
-            connection = new SqliteConnection(_writeConnectionString);
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var writer = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
+            SqliteTransaction transaction;
+            try
             {
-                var pragma = connection.CreateCommand();
-                await using var pragmaScope = pragma.ConfigureAwait(false);
-                // Per connection: NORMAL is durable across process crashes in WAL mode; busy_timeout covers other processes.
-                pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
-                await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                // BEGIN IMMEDIATE: take the write lock up front rather than failing to upgrade a read lock later.
+                transaction = writer.BeginTransaction(deferred: false);
+            }
+            catch (InvalidOperationException)
+            {
+                // A transaction left open by a failed rollback: start over on a fresh connection.
+                await ResetWriterAsync().ConfigureAwait(false);
+                writer = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
+                transaction = writer.BeginTransaction(deferred: false);
             }
 
-            // BEGIN IMMEDIATE: take the write lock up front rather than failing to upgrade a read lock later.
-            var transaction = connection.BeginTransaction(deferred: false);
-            return new WriteSession(connection, transaction, () => _writerGate.Release());
+            return new WriteSession(writer, transaction, ownsConnection: false, () => _writerGate.Release());
         }
         catch
         {
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-
+            await ResetWriterAsync().ConfigureAwait(false);
             _writerGate.Release();
             throw;
+        }
+    }
+
+    /// <summary>The one connection this storage writes through; only used while holding the writer gate.</summary>
+    private async Task<SqliteConnection> GetWriterAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is not null)
+        {
+            return _writer;
+        }
+
+        var connection = new SqliteConnection(_writeConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var pragma = connection.CreateCommand();
+            await using (pragma.ConfigureAwait(false))
+            {
+                // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits);
+                // busy_timeout covers writers in other processes.
+                pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
+                await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _writer = connection;
+        return connection;
+    }
+
+    private async Task ResetWriterAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+            _writer = null;
         }
     }
 
@@ -166,58 +206,105 @@ internal sealed class SqliteDialect : SqlDialect
     public override void AddArray(DbCommand command, string name, IReadOnlyCollection<long> values) =>
         command.Add(name, "[" + string.Join(',', values) + "]");
 
-    public override async Task InsertAsync(WriteSession session, ColumnBatch batch, string suffix, CancellationToken cancellationToken)
+    public override Task InsertAsync(WriteSession session, ColumnBatch batch, string suffix, CancellationToken cancellationToken, bool deferred = false)
     {
         if (batch.RowCount == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var names = new List<string>();
         var placeholders = new List<string>();
-        var command = session.Command(string.Empty);
-        await using var commandScope = command.ConfigureAwait(false);
-        for (var i = 0; i < batch.Constants.Count; i++)
+        foreach (var (name, _, _) in batch.Constants)
         {
-            names.Add(batch.Constants[i].Name);
-            placeholders.Add($"@k{i}");
-            command.Add($"@k{i}", batch.Constants[i].Value);
+            names.Add(name);
+            placeholders.Add($"?{placeholders.Count + 1}");
         }
 
-        var parameters = new DbParameter[batch.Columns.Count];
-        for (var i = 0; i < batch.Columns.Count; i++)
+        foreach (var (name, _, _) in batch.Columns)
         {
-            names.Add(batch.Columns[i].Name);
-            placeholders.Add($"@c{i}");
-            parameters[i] = command.Add($"@c{i}", DBNull.Value);
+            names.Add(name);
+            placeholders.Add($"?{placeholders.Count + 1}");
         }
 
-        command.CommandText = $"INSERT INTO {batch.Table} ({string.Join(", ", names)}) VALUES ({string.Join(", ", placeholders)}) {suffix}";
-        // One prepared statement re-bound and re-executed per row: the fastest way into SQLite from ADO.NET.
-        command.Prepare();
-        for (var row = 0; row < batch.RowCount; row++)
+        var sql = $"INSERT INTO {batch.Table} ({string.Join(", ", names)}) VALUES ({string.Join(", ", placeholders)}) {suffix}";
+
+        // The hottest write path: one statement prepared once, re-bound by index and stepped per row through SQLite's C API,
+        // which costs about half of re-executing an ADO.NET command (no name lookups, no reader per row). It runs inside
+        // the session's transaction because it uses the same connection.
+        var db = ((SqliteConnection)session.Connection).Handle!;
+        Check(db, raw.sqlite3_prepare_v2(db, sql, out var statement));
+        using (statement)
         {
-            for (var c = 0; c < parameters.Length; c++)
+            var index = 1;
+            foreach (var (_, type, value) in batch.Constants)
             {
-                var (_, type, values) = batch.Columns[c];
-                parameters[c].Value = type switch
-                {
-                    ColumnType.Text => (object?)((string?[])values)[row] ?? DBNull.Value,
-                    ColumnType.Int64 => ((long[])values)[row],
-                    ColumnType.Double => ((double[])values)[row],
-                    _ => ((bool[])values)[row] ? 1L : 0L,
-                };
+                Check(db, type == ColumnType.Text ? raw.sqlite3_bind_text16(statement, index, (string)value) : raw.sqlite3_bind_int64(statement, index, (long)value));
+                index++;
             }
 
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var first = index;
+            for (var row = 0; row < batch.RowCount; row++)
+            {
+                if ((row & 255) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                for (var c = 0; c < batch.Columns.Count; c++)
+                {
+                    var (_, type, values) = batch.Columns[c];
+                    var i = first + c;
+                    var rc = type switch
+                    {
+                        ColumnType.Text => ((string?[])values)[row] is { } text ? raw.sqlite3_bind_text16(statement, i, text) : raw.sqlite3_bind_null(statement, i),
+                        ColumnType.Int64 => raw.sqlite3_bind_int64(statement, i, ((long[])values)[row]),
+                        ColumnType.Double => raw.sqlite3_bind_double(statement, i, ((double[])values)[row]),
+                        _ => raw.sqlite3_bind_int64(statement, i, ((bool[])values)[row] ? 1 : 0),
+                    };
+                    Check(db, rc);
+                }
+
+                var step = raw.sqlite3_step(statement);
+                if (step != raw.SQLITE_DONE)
+                {
+                    var error = new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), step, raw.sqlite3_extended_errcode(db));
+                    raw.sqlite3_reset(statement);
+                    throw error;
+                }
+
+                raw.sqlite3_reset(statement);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static void Check(sqlite3 db, int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc, raw.sqlite3_extended_errcode(db));
         }
     }
+
+    public override DbParameter Parameter(string name, object? value) => new SqliteParameter(name, value ?? DBNull.Value);
 
     public override bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
+        await _writerGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await ResetWriterAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+
         using (var connection = new SqliteConnection(_readConnectionString))
         {
             SqliteConnection.ClearPool(connection);
@@ -227,7 +314,5 @@ internal sealed class SqliteDialect : SqlDialect
         {
             SqliteConnection.ClearPool(connection);
         }
-
-        return ValueTask.CompletedTask;
     }
 }

@@ -66,9 +66,11 @@ internal static class SqliteMigrations
             );
             CREATE INDEX ix_tags_key_value ON tags (key, value, run_uuid);
 
+            -- Clustered on the history order: a run's series is one contiguous range, and identical entries are stored once.
+            -- No foreign key to runs: writers lock the run row before inserting, runs are never hard-deleted, and a
+            -- per-row check would double the cost of the hottest insert (hard deletes must remove metrics explicitly).
             CREATE TABLE metrics (
-                seq INTEGER PRIMARY KEY,
-                run_uuid TEXT NOT NULL REFERENCES runs (run_uuid),
+                run_uuid TEXT NOT NULL,
                 key TEXT NOT NULL,
                 value REAL NOT NULL,
                 timestamp INTEGER NOT NULL,
@@ -76,9 +78,9 @@ internal static class SqliteMigrations
                 is_nan BOOLEAN NOT NULL,
                 model_id TEXT,
                 dataset_name TEXT,
-                dataset_digest TEXT
-            );
-            CREATE UNIQUE INDEX ux_metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
+                dataset_digest TEXT,
+                PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+            ) WITHOUT ROWID;
             CREATE INDEX ix_metrics_model ON metrics (model_id) WHERE model_id IS NOT NULL;
 
             CREATE TABLE latest_metrics (
@@ -214,5 +216,23 @@ internal static class SqliteMigrations
                 FOREIGN KEY (registered_model_id, version) REFERENCES model_versions (registered_model_id, version)
             );
             """),
-    ];
+            new(5, "logged model metrics", """
+            -- MLflow 3 keeps a logged model's metrics apart from the run's history: the same value logged once for the run and
+            -- once for the model (as the MLflow client does) is one history entry and one model metric.
+            CREATE TABLE logged_model_metrics (
+                model_id TEXT NOT NULL,
+                run_uuid TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value REAL NOT NULL,
+                timestamp INTEGER NOT NULL,
+                step INTEGER NOT NULL,
+                is_nan BOOLEAN NOT NULL,
+                dataset_name TEXT,
+                dataset_digest TEXT,
+                PRIMARY KEY (model_id, run_uuid, key, step, timestamp, value, is_nan)
+            );
+            INSERT INTO logged_model_metrics (model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest)
+                SELECT model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest FROM metrics WHERE model_id IS NOT NULL;
+            """),
+];
 }

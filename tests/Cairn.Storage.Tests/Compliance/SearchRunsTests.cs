@@ -126,6 +126,28 @@ public abstract partial class TrackingStoreComplianceTests
         Assert.Equal(["r3", "r2", "r1", "r4", "r5"], Names(await SearchAsync(experimentId, orderBy: [new OrderBy(EntityKind.Metric, "m", false)])));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task SearchRuns_OrderByMetricPaged_WalksValuesThenNaNThenMissing(int pageSize)
+    {
+        var (experimentId, _) = await SeedSearchAsync();
+        OrderBy[] order = [new OrderBy(EntityKind.Metric, "m", false), new OrderBy(EntityKind.Attribute, "run_name", true)];
+
+        var names = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await SearchAsync(experimentId, orderBy: order, maxResults: pageSize, pageToken: token);
+            names.AddRange(Names(page));
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+
+        Assert.Equal(["r3", "r2", "r1", "r4", "r5"], names);
+    }
+
     [Fact]
     public async Task SearchRuns_OrderByParamTagAndAttributes_SortsWithMissingLast()
     {
