@@ -27,3 +27,32 @@ public sealed class ServerOptionsTests
         Assert.Equal(Path.Combine("cairn-data", "artifacts"), options.EffectiveArtifactsDestination);
     }
 }
+
+/// <summary>Options come from configuration (appsettings.json, environment variables) as well as from code (issue #2).</summary>
+public sealed class ServerConfigurationTests
+{
+    [Fact]
+    public async Task CreateAsync_CairnSectionInConfiguration_IsBound()
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "cairn-tests", Guid.NewGuid().ToString("N"));
+        var app = await CairnApp.CreateAsync(
+            [],
+            configureBuilder: builder => Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(
+                builder.Configuration,
+                new Dictionary<string, string?> { ["Cairn:DataDirectory"] = dataDirectory, ["Cairn:Port"] = "0" }));
+        try
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = app.GetListeningAddresses()[0] };
+            Assert.Equal("OK", await client.GetStringAsync("/health"));
+            Assert.True(File.Exists(Path.Combine(dataDirectory, "cairn.db")));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+}
