@@ -33,12 +33,25 @@ internal sealed partial class RelationalTrackingStore
         var filter = new SqlFilter(_db);
         filter.Conditions.Add($"r.experiment_id IN ({string.Join(", ", experimentIds)})");
         filter.Conditions.Add(StageCondition("r.lifecycle_stage", query.ViewType));
+        var orderBy = query.OrderBy ?? [];
+        var orderMetric = orderBy.Count > 0 && orderBy[0].Kind == EntityKind.Metric ? orderBy[0].Key : null;
+
+        // Comparisons on the metric the page is ordered by are applied to the ordered index row itself rather than through a
+        // second lookup of latest_metrics: the planner then walks one index in order and stops after a page (issue #2's
+        // search target). Such a comparison never matches NaN or a missing value, so only the first part below can match.
+        var orderMetricConditions = new List<string>();
         foreach (var clause in query.Filter?.Clauses ?? [])
         {
-            filter.Conditions.Add(RunCondition(filter, clause));
+            if (orderMetric is not null && clause.Kind == EntityKind.Metric && clause.Key == orderMetric && clause.Operator != ComparisonOperator.NotEqual)
+            {
+                orderMetricConditions.Add(filter.CompareNumber("o0.value", clause, integral: false));
+            }
+            else
+            {
+                filter.Conditions.Add(RunCondition(filter, clause));
+            }
         }
 
-        var orderBy = query.OrderBy ?? [];
         var limit = query.MaxResults + 1;
         var joins = new List<string>();
         List<RunInfo> infos;
@@ -52,14 +65,17 @@ internal sealed partial class RelationalTrackingStore
             var rest = RunOrderBy(filter, orderBy, joins, skipFirst: true);
             var join = string.Join(" ", joins);
             var byValue = $"FROM latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid {join}";
+            var valued = (byValue, $"o0.key = {key} AND o0.is_nan = FALSE{string.Concat(orderMetricConditions.Select(static c => " AND " + c))}", $"o0.value{(first.Ascending ? " ASC" : " DESC")}, {rest}");
             infos = await QueryRunPartsAsync(
                 connection,
                 filter,
-                [
-                    (byValue, $"o0.key = {key} AND o0.is_nan = FALSE", $"o0.value{(first.Ascending ? " ASC" : " DESC")}, {rest}"),
-                    (byValue, $"o0.key = {key} AND o0.is_nan = TRUE", rest),
-                    ($"FROM runs r {join}", $"NOT EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_uuid = r.run_uuid AND x.key = {key})", rest),
-                ],
+                orderMetricConditions.Count > 0
+                    ? [valued]
+                    : [
+                        valued,
+                        (byValue, $"o0.key = {key} AND o0.is_nan = TRUE", rest),
+                        ($"FROM runs r {join}", $"NOT EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_uuid = r.run_uuid AND x.key = {key})", rest),
+                    ],
                 offset,
                 limit,
                 cancellationToken).ConfigureAwait(false);

@@ -126,6 +126,26 @@ public abstract partial class TrackingStoreComplianceTests
         Assert.Equal(["r3", "r2", "r1", "r4", "r5"], Names(await SearchAsync(experimentId, orderBy: [new OrderBy(EntityKind.Metric, "m", false)])));
     }
 
+    [Fact]
+    public async Task SearchRuns_FilterOnTheOrderByMetric_KeepsOnlyMatchingValuesInOrder()
+    {
+        var (experimentId, _) = await SeedSearchAsync();
+        OrderBy[] descending = [new OrderBy(EntityKind.Metric, "m", false)];
+        OrderBy[] ascending = [new OrderBy(EntityKind.Metric, "m", true)];
+
+        Assert.Equal(["r3", "r2"], Names(await SearchAsync(experimentId, Filter(Num(EntityKind.Metric, "m", ComparisonOperator.Greater, 1)), descending)));
+        Assert.Equal(["r1", "r2"], Names(await SearchAsync(experimentId, Filter(Num(EntityKind.Metric, "m", ComparisonOperator.LessOrEqual, 2)), ascending)));
+        Assert.Equal(["r2"], Names(await SearchAsync(experimentId, Filter(Num(EntityKind.Metric, "m", ComparisonOperator.Greater, 1), Num(EntityKind.Metric, "m", ComparisonOperator.Less, 3)), descending)));
+        Assert.Equal(["r3", "r1", "r4"], Names(await SearchAsync(experimentId, Filter(Num(EntityKind.Metric, "m", ComparisonOperator.NotEqual, 2)), descending)));
+        Assert.Equal(["r3"], Names(await SearchAsync(experimentId, Filter(Num(EntityKind.Metric, "m", ComparisonOperator.Greater, 1), Text(EntityKind.Param, "model", ComparisonOperator.Equal, "linear-tree")), descending)));
+
+        var first = await SearchAsync(experimentId, Filter(Num(EntityKind.Metric, "m", ComparisonOperator.Greater, 0)), descending, maxResults: 2);
+        Assert.Equal(["r3", "r2"], Names(first));
+        var second = await SearchAsync(experimentId, Filter(Num(EntityKind.Metric, "m", ComparisonOperator.Greater, 0)), descending, maxResults: 2, pageToken: first.NextPageToken);
+        Assert.Equal(["r1"], Names(second));
+        Assert.Null(second.NextPageToken);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
