@@ -114,17 +114,5 @@ internal sealed class SqlFilter(SqlDialect dialect)
         return $"{column} {op} {Parameter(value)}";
     }
 
-    public static string Symbol(ComparisonOperator op) => op switch
-    {
-        ComparisonOperator.Equal => "=",
-        ComparisonOperator.NotEqual => "!=",
-        ComparisonOperator.Less => "<",
-        ComparisonOperator.Greater => ">",
-        ComparisonOperator.LessOrEqual => "<=",
-        ComparisonOperator.GreaterOrEqual => ">=",
-        ComparisonOperator.Like => "LIKE",
-        ComparisonOperator.ILike => "ILIKE",
-        ComparisonOperator.In => "IN",
-        _ => "NOT IN",
-    };
+    public static string Symbol(ComparisonOperator op) => op.ToFilterText();
 }

@@ -34,6 +34,25 @@ public enum ComparisonOperator
     NotIn,
 }
 
+/// <summary>The text of comparison operators as MLflow's grammar writes them.</summary>
+public static class ComparisonOperatorText
+{
+    /// <summary>Returns the operator as written in a filter, such as <c>&gt;=</c> or <c>NOT IN</c>.</summary>
+    public static string ToFilterText(this ComparisonOperator op) => op switch
+    {
+        ComparisonOperator.Equal => "=",
+        ComparisonOperator.NotEqual => "!=",
+        ComparisonOperator.Less => "<",
+        ComparisonOperator.Greater => ">",
+        ComparisonOperator.LessOrEqual => "<=",
+        ComparisonOperator.GreaterOrEqual => ">=",
+        ComparisonOperator.Like => "LIKE",
+        ComparisonOperator.ILike => "ILIKE",
+        ComparisonOperator.In => "IN",
+        _ => "NOT IN",
+    };
+}
+
 /// <summary>One <c>key op value</c> clause; clauses of a filter are joined by AND.</summary>
 /// <remarks>
 /// Exactly one of <see cref="Number"/>, <see cref="Text"/> and <see cref="List"/> is set: <see cref="Number"/> for numeric

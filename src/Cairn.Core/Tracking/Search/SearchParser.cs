@@ -327,19 +327,7 @@ public static class SearchParser
         _ => OperatorSet.Ordering,
     };
 
-    private static string OperatorText(ComparisonOperator op) => op switch
-    {
-        ComparisonOperator.Equal => "=",
-        ComparisonOperator.NotEqual => "!=",
-        ComparisonOperator.Less => "<",
-        ComparisonOperator.Greater => ">",
-        ComparisonOperator.LessOrEqual => "<=",
-        ComparisonOperator.GreaterOrEqual => ">=",
-        ComparisonOperator.Like => "LIKE",
-        ComparisonOperator.ILike => "ILIKE",
-        ComparisonOperator.In => "IN",
-        _ => "NOT IN",
-    };
+    private static string OperatorText(ComparisonOperator op) => op.ToFilterText();
 
     private static string OperatorTexts(OperatorSet set)
     {
