@@ -237,3 +237,9 @@ public sealed class GetDownloadUriResponse
 {
     public string? ArtifactUri { get; set; }
 }
+
+public sealed class LogLoggedModelParamsRequest
+{
+    public string? ModelId { get; set; }
+    public List<KeyValueDto>? Params { get; set; }
+}

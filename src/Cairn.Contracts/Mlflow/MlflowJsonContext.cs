@@ -47,6 +47,7 @@ namespace Cairn.Contracts.Mlflow;
 [JsonSerializable(typeof(CreateModelVersionRequest))]
 [JsonSerializable(typeof(ModelVersionResponse))]
 [JsonSerializable(typeof(GetDownloadUriResponse))]
+[JsonSerializable(typeof(LogLoggedModelParamsRequest))]
 public sealed partial class MlflowJsonContext : JsonSerializerContext;
 
 /// <summary>The shared, frozen JSON metadata for MLflow's wire format.</summary>

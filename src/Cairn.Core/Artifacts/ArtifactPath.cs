@@ -7,9 +7,11 @@ public static class ArtifactPath
 {
     /// <summary>
     /// Returns <paramref name="path"/> as a clean relative path ("a/b/c", "" for the root), or throws an
-    /// <see cref="TrackingErrorCode.InvalidParameterValue"/> error for absolute paths, drive letters, <c>..</c> segments,
-    /// backslashes, NUL characters, or percent-encoded forms of those that survived URL decoding.
+    /// <see cref="TrackingErrorCode.InvalidParameterValue"/> error for absolute paths, drive letters, <c>..</c> or <c>.</c>
+    /// segments, backslashes or NUL characters, whether written plainly or percent-encoded (routing has decoded the path
+    /// once already; a second decoding exposes smuggled separators such as <c>..%2F</c>).
     /// </summary>
+    /// <remarks>A name that merely contains a percent sign, such as <c>a%41.txt</c>, is kept as written.</remarks>
     public static string Normalize(string? path)
     {
         if (string.IsNullOrEmpty(path))
@@ -17,36 +19,35 @@ public static class ArtifactPath
             return string.Empty;
         }
 
-        // A path that still contains an encoded separator or dot after routing decoded it once is an attempt to smuggle one.
+        Check(path, path);
         var decoded = Uri.UnescapeDataString(path);
-        foreach (var candidate in decoded == path ? [path] : new[] { path, decoded })
-        {
-            if (candidate.Contains('\0', StringComparison.Ordinal) || candidate.Contains('\\', StringComparison.Ordinal))
-            {
-                throw Invalid(path);
-            }
-
-            if (candidate.StartsWith('/') || (candidate.Length >= 2 && candidate[1] == ':'))
-            {
-                throw Invalid(path);
-            }
-
-            foreach (var segment in candidate.Split('/'))
-            {
-                if (segment is ".." or ".")
-                {
-                    throw Invalid(path);
-                }
-            }
-        }
-
         if (decoded != path)
         {
-            // Encoded characters in an already-decoded path are refused rather than guessed at.
-            throw Invalid(path);
+            Check(decoded, path);
         }
 
         return string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static void Check(string candidate, string original)
+    {
+        if (candidate.Contains('\0', StringComparison.Ordinal) || candidate.Contains('\\', StringComparison.Ordinal))
+        {
+            throw Invalid(original);
+        }
+
+        if (candidate.StartsWith('/') || (candidate.Length >= 2 && candidate[1] == ':'))
+        {
+            throw Invalid(original);
+        }
+
+        foreach (var segment in candidate.Split('/'))
+        {
+            if (segment is ".." or ".")
+            {
+                throw Invalid(original);
+            }
+        }
     }
 
     /// <summary>Joins two normalised relative paths.</summary>

@@ -9,7 +9,11 @@ public sealed record ExperimentQuery(SearchFilter Filter, IReadOnlyList<OrderBy>
 public sealed record RunQuery(IReadOnlyList<string> ExperimentIds, SearchFilter Filter, IReadOnlyList<OrderBy> OrderBy, ViewType ViewType, int MaxResults, string? PageToken);
 
 /// <summary>Arguments of a logged-model search.</summary>
-public sealed record LoggedModelQuery(IReadOnlyList<string> ExperimentIds, int MaxResults, string? PageToken);
+public sealed record LoggedModelQuery(IReadOnlyList<string> ExperimentIds, int MaxResults, string? PageToken)
+{
+    /// <summary>The conditions the models must meet (attributes, tags, params and metrics); empty matches all.</summary>
+    public SearchFilter Filter { get; init; } = SearchFilter.Empty;
+}
 
 /// <summary>Fields of a new run.</summary>
 public sealed record NewRun(string ExperimentId, string? RunName, string UserId, long StartTime, IReadOnlyList<KeyValue> Tags);
@@ -65,5 +69,8 @@ public interface ILoggedModelStore
     Task DeleteLoggedModelAsync(string modelId, CancellationToken cancellationToken);
     Task SetLoggedModelTagsAsync(string modelId, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken);
     Task DeleteLoggedModelTagAsync(string modelId, string key, CancellationToken cancellationToken);
+
+    /// <summary>Adds params to a logged model; a param already set keeps its value unless the new one is equal.</summary>
+    Task LogLoggedModelParamsAsync(string modelId, IReadOnlyList<KeyValue> parameters, CancellationToken cancellationToken);
     Task<Page<LoggedModel>> SearchLoggedModelsAsync(LoggedModelQuery query, CancellationToken cancellationToken);
 }

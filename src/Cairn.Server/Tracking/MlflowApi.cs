@@ -324,14 +324,11 @@ internal static class MlflowApi
         group.MapPost("/search", static async (HttpContext context, ILoggedModelStore store) =>
         {
             var request = await ReadAsync(context, Json.SearchLoggedModelsRequest);
-            if (!string.IsNullOrWhiteSpace(request.Filter))
+            var query = new LoggedModelQuery(request.ExperimentIds ?? [], MaxResults(request.MaxResults, 100, SearchMaxResultsLimit), NullIfEmpty(request.PageToken))
             {
-                throw TrackingException.Invalid("Filtering logged models is not supported yet; search by experiment_ids.");
-            }
-
-            var page = await store.SearchLoggedModelsAsync(
-                new LoggedModelQuery(request.ExperimentIds ?? [], MaxResults(request.MaxResults, 100, SearchMaxResultsLimit), NullIfEmpty(request.PageToken)),
-                context.RequestAborted);
+                Filter = SearchParser.ParseLoggedModelFilter(request.Filter),
+            };
+            var page = await store.SearchLoggedModelsAsync(query, context.RequestAborted);
             return Ok(
                 new SearchLoggedModelsResponse
                 {
@@ -359,7 +356,15 @@ internal static class MlflowApi
             await store.SetLoggedModelTagsAsync(modelId, MlflowMapper.FromDto(request.Tags, "tags"), context.RequestAborted);
             return Empty();
         });
-        group.MapDelete("/{modelId}/tags/{key}", static async (string modelId, string key, HttpContext context, ILoggedModelStore store) =>
+        group.MapPost("/{modelId}/params", static async (string modelId, HttpContext context, ILoggedModelStore store) =>
+        {
+            var request = await ReadAsync(context, Json.LogLoggedModelParamsRequest);
+            await store.LogLoggedModelParamsAsync(modelId, MlflowMapper.FromDto(request.Params, "params"), context.RequestAborted);
+            return Empty();
+        });
+
+        // Tag keys may contain slashes, so the key is a catch-all segment.
+        group.MapDelete("/{modelId}/tags/{**key}", static async (string modelId, string key, HttpContext context, ILoggedModelStore store) =>
         {
             await store.DeleteLoggedModelTagAsync(modelId, key, context.RequestAborted);
             return Empty();

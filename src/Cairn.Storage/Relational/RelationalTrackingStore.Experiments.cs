@@ -36,7 +36,7 @@ internal sealed partial class RelationalTrackingStore
         }
         catch (DbException e) when (_db.IsUniqueViolation(e))
         {
-            throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment(name={name}) already exists. Error: {e.Message}", e);
+            throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment(name={name}) already exists.", e);
         }
 
         if (string.IsNullOrEmpty(artifactLocation))
@@ -130,7 +130,7 @@ internal sealed partial class RelationalTrackingStore
         }
         catch (DbException e) when (_db.IsUniqueViolation(e))
         {
-            throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment(name={newName}) already exists. Error: {e.Message}", e);
+            throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment(name={newName}) already exists.", e);
         }
 
         await session.CommitAsync().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Cairn.Core.Tracking.Search;
 using System.Data.Common;
 using Cairn.Core.Tracking;
 
@@ -147,6 +148,48 @@ internal sealed partial class RelationalTrackingStore
     }
 
     /// <inheritdoc />
+    public async Task LogLoggedModelParamsAsync(string modelId, IReadOnlyList<KeyValue> parameters, CancellationToken cancellationToken)
+    {
+        parameters ??= [];
+        foreach (var param in parameters)
+        {
+            Validation.ValidateParam(param);
+        }
+
+        Validation.ValidateParamKeysUnique(parameters);
+        var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var sessionScope = session.ConfigureAwait(false);
+        await LockLoggedModelAsync(session, modelId, cancellationToken).ConfigureAwait(false);
+        if (parameters.Count == 0)
+        {
+            return;
+        }
+
+        {
+            var select = session.Command($"SELECT key, value FROM logged_model_params WHERE model_id = @id AND {_db.InArray("key", "@keys")}");
+            await using var selectScope = select.ConfigureAwait(false);
+            select.Add("@id", modelId);
+            _db.AddArray(select, "@keys", parameters.Select(static p => p.Key).ToList());
+            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
+            var wanted = parameters.ToDictionary(static p => p.Key, static p => p.Value, StringComparer.Ordinal);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var key = reader.GetString(0);
+                var value = reader.GetString(1);
+                if (wanted[key] != value)
+                {
+                    throw TrackingException.Invalid(
+                        $"Changing param values is not allowed. Param with key='{key}' was already logged with value='{value}' for logged model ID='{modelId}'. Attempted logging new value '{wanted[key]}'.");
+                }
+            }
+        }
+
+        await _db.InsertAsync(session, KeyValueBatch("logged_model_params", "model_id", modelId, parameters), "ON CONFLICT DO NOTHING", cancellationToken).ConfigureAwait(false);
+        await session.CommitAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task SetLoggedModelTagsAsync(string modelId, IReadOnlyList<KeyValue> tags, CancellationToken cancellationToken)
     {
         var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
@@ -195,6 +238,11 @@ internal sealed partial class RelationalTrackingStore
         var filter = new SqlFilter(_db);
         filter.Conditions.Add(_db.InArray("lm.experiment_id", filter.IntArray(experimentIds)));
         filter.Conditions.Add("lm.lifecycle_stage = 'active'");
+        foreach (var clause in query.Filter.Clauses)
+        {
+            filter.Conditions.Add(LoggedModelCondition(filter, clause));
+        }
+
         var connection = await _db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
         var models = await QueryLoggedModelsAsync(
@@ -207,6 +255,26 @@ internal sealed partial class RelationalTrackingStore
 
         return new Page<LoggedModel>(models, null);
     }
+
+    private static string LoggedModelCondition(SqlFilter filter, Comparison clause) => clause.Kind switch
+    {
+        EntityKind.Attribute => clause.Key switch
+        {
+            "name" => filter.CompareText("lm.name", clause),
+            "model_id" => filter.CompareText("lm.model_id", clause),
+            "model_type" => filter.CompareText("lm.model_type", clause),
+            "status" => filter.CompareText("lm.status", clause),
+            "source_run_id" => filter.CompareText("lm.source_run_id", clause),
+            "creation_timestamp" => filter.CompareNumber("lm.creation_timestamp_ms", clause, integral: true),
+            "last_updated_timestamp" => filter.CompareNumber("lm.last_updated_timestamp_ms", clause, integral: true),
+            _ => throw TrackingException.Invalid($"Invalid attribute key '{clause.Key}' for logged models."),
+        },
+        EntityKind.Tag => $"lm.model_id IN (SELECT t.model_id FROM logged_model_tags t WHERE t.key = {filter.Parameter(clause.Key)} AND {filter.CompareText("t.value", clause)})",
+        EntityKind.Param => $"lm.model_id IN (SELECT p.model_id FROM logged_model_params p WHERE p.key = {filter.Parameter(clause.Key)} AND {filter.CompareText("p.value", clause)})",
+        EntityKind.Metric =>
+            $"lm.model_id IN (SELECT m.model_id FROM logged_model_metrics m WHERE m.key = {filter.Parameter(clause.Key)} AND m.is_nan = FALSE AND {filter.CompareNumber("m.value", clause, integral: false)})",
+        _ => throw TrackingException.Invalid($"Logged models cannot be filtered by '{clause.Kind}'."),
+    };
 
     private static TrackingException LoggedModelNotFound(string modelId) => TrackingException.NotFound($"Logged model with ID '{modelId}' not found.");
 

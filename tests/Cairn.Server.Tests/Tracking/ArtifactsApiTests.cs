@@ -103,6 +103,15 @@ public sealed class ArtifactsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_NameWithPercentSign_IsKeptAsWritten()
+    {
+        await PutAsync("/api/2.0/mlflow-artifacts/artifacts/x/" + Uri.EscapeDataString("100%41 done.txt"), "ok");
+        var list = await _server.GetAsync("/api/2.0/mlflow-artifacts/artifacts?path=x");
+        Assert.Equal("100%41 done.txt", list["files"]![0]!["path"]!.GetValue<string>());
+        Assert.Equal("ok", await _server.Client.GetStringAsync("/api/2.0/mlflow-artifacts/artifacts/x/" + Uri.EscapeDataString("100%41 done.txt")));
+    }
+
+    [Fact]
     public async Task Get_HtmlArtifact_IsServedAsPlainTextWithNoSniff()
     {
         await PutAsync("/api/2.0/mlflow-artifacts/artifacts/x/page.html", "<script>alert(1)</script>");

@@ -325,6 +325,41 @@ public sealed class MlflowApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SearchLoggedModels_ByNameAndSourceRun_FindsTheModelTheClientLooksUp()
+    {
+        // What MLflow 3's client sends to resolve runs:/<run>/<name> to a logged model (register_model, load_model).
+        var runId = await CreateRunAsync();
+        var created = await _server.PostJsonAsync("/api/2.0/mlflow/logged-models", $$"""{"experiment_id":"0","name":"model","source_run_id":"{{runId}}"}""");
+        var modelId = created["model"]!["info"]!["model_id"]!.GetValue<string>();
+        await _server.PostJsonAsync("/api/2.0/mlflow/logged-models", """{"experiment_id":"0","name":"model"}""");
+
+        var found = await _server.PostJsonAsync(
+            "/api/2.0/mlflow/logged-models/search",
+            $$"""{"experiment_ids":["0"],"filter":"name = 'model' AND source_run_id = '{{runId}}'","order_by":[{"field_name":"creation_time","ascending":false}],"max_results":2}""");
+        Assert.Equal(modelId, Assert.Single(found["models"]!.AsArray())!["info"]!["model_id"]!.GetValue<string>());
+
+        var bad = await _server.PostJsonAsync("/api/2.0/mlflow/logged-models/search", """{"experiment_ids":["0"],"filter":"name = "}""", 400);
+        Assert.Equal("INVALID_PARAMETER_VALUE", bad["error_code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task LoggedModelParamsAndSlashedTagKeys_AreSupported()
+    {
+        var created = await _server.PostJsonAsync("/api/2.0/mlflow/logged-models", """{"experiment_id":"0","name":"m","tags":[{"key":"a/b","value":"1"}]}""");
+        var modelId = created["model"]!["info"]!["model_id"]!.GetValue<string>();
+        await _server.PostJsonAsync($"/api/2.0/mlflow/logged-models/{modelId}/params", """{"params":[{"key":"lr","value":"0.1"}]}""");
+
+        using (var delete = await _server.Client.DeleteAsync($"/api/2.0/mlflow/logged-models/{modelId}/tags/a/b"))
+        {
+            await CairnTestServer.ReadAsync(delete, 200);
+        }
+
+        var model = await _server.GetAsync($"/api/2.0/mlflow/logged-models/{modelId}");
+        Assert.Equal("lr", model["model"]!["data"]!["params"]![0]!["key"]!.GetValue<string>());
+        Assert.Null(model["model"]!["info"]!["tags"]);
+    }
+
+    [Fact]
     public async Task LogModel_Legacy_AppendsToHistoryTag()
     {
         var runId = await CreateRunAsync();

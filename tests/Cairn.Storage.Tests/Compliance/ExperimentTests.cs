@@ -56,7 +56,7 @@ public abstract partial class TrackingStoreComplianceTests
         await NewExperimentAsync(name);
 
         var e = await AssertTrackingErrorAsync(TrackingErrorCode.ResourceAlreadyExists, () => NewExperimentAsync(name));
-        Assert.StartsWith($"Experiment(name={name}) already exists. Error: ", e.Message, StringComparison.Ordinal);
+        Assert.Equal($"Experiment(name={name}) already exists.", e.Message);
     }
 
     [Fact]

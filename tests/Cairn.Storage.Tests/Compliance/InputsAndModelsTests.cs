@@ -1,3 +1,4 @@
+using Cairn.Core.Tracking.Search;
 using System.Text.RegularExpressions;
 using Cairn.Core.Registry;
 using Cairn.Core.Tracking;
@@ -143,6 +144,44 @@ public abstract partial class TrackingStoreComplianceTests
                 new Metric("acc", 0.9, 2, 0) { ModelId = model.ModelId, RunId = second.Info.RunId },
             ],
             metrics);
+    }
+
+    [Fact]
+    public async Task SearchLoggedModels_Filter_MatchesAttributesTagsParamsAndMetrics()
+    {
+        var experimentId = await NewExperimentAsync();
+        var run = await NewRunAsync(experimentId);
+        var wanted = await LoggedModels.CreateLoggedModelAsync(new NewLoggedModel(experimentId, "model", run.Info.RunId, "sklearn", [Kv("alpha", "0.5")], [Kv("team", "a")]), Ct);
+        var other = await LoggedModels.CreateLoggedModelAsync(new NewLoggedModel(experimentId, "model", null, "", [Kv("alpha", "0.1")], [Kv("team", "b")]), Ct);
+        await LoggedModels.CreateLoggedModelAsync(new NewLoggedModel(experimentId, "another", run.Info.RunId, "", [], []), Ct);
+        await Runs.LogBatchAsync(run.Info.RunId, [M("accuracy", 0.9) with { ModelId = wanted.ModelId }], [], [], Ct);
+
+        async Task<string[]> FindAsync(string filter) =>
+            [.. (await LoggedModels.SearchLoggedModelsAsync(new LoggedModelQuery([experimentId], 100, null) { Filter = SearchParser.ParseLoggedModelFilter(filter) }, Ct)).Items.Select(m => m.ModelId).Order(StringComparer.Ordinal)];
+
+        Assert.Equal([wanted.ModelId], await FindAsync($"name = 'model' AND source_run_id = '{run.Info.RunId}'"));
+        Assert.Equal(new[] { other.ModelId, wanted.ModelId }.Order(StringComparer.Ordinal), await FindAsync("name = 'model'"));
+        Assert.Equal([wanted.ModelId], await FindAsync("tags.team = 'a'"));
+        Assert.Equal([other.ModelId], await FindAsync("params.alpha = '0.1'"));
+        Assert.Equal([wanted.ModelId], await FindAsync("metrics.accuracy > 0.5"));
+        Assert.Equal([wanted.ModelId], await FindAsync("model_type = 'sklearn' AND status = 'LOGGED_MODEL_PENDING'"));
+        Assert.Empty(await FindAsync("name LIKE 'nothing%'"));
+    }
+
+    [Fact]
+    public async Task LogLoggedModelParams_NewAndSame_AreKeptAndChangedValueThrows()
+    {
+        var experimentId = await NewExperimentAsync();
+        var model = await LoggedModels.CreateLoggedModelAsync(new NewLoggedModel(experimentId, "m", null, "", [Kv("a", "1")], []), Ct);
+
+        await LoggedModels.LogLoggedModelParamsAsync(model.ModelId, [Kv("a", "1"), Kv("b", "2")], Ct);
+        var error = await Assert.ThrowsAsync<TrackingException>(() => LoggedModels.LogLoggedModelParamsAsync(model.ModelId, [Kv("a", "9"), Kv("c", "3")], Ct));
+        Assert.Equal(TrackingErrorCode.InvalidParameterValue, error.Code);
+
+        var reloaded = await LoggedModels.GetLoggedModelAsync(model.ModelId, Ct);
+        Assert.Equal(["a=1", "b=2"], reloaded.Params.Select(p => $"{p.Key}={p.Value}"));
+        var missing = await Assert.ThrowsAsync<TrackingException>(() => LoggedModels.LogLoggedModelParamsAsync("m-00000000000000000000000000000000", [Kv("a", "1")], Ct));
+        Assert.Equal(TrackingErrorCode.ResourceDoesNotExist, missing.Code);
     }
 
     [Fact]

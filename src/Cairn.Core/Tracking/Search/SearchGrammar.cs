@@ -123,6 +123,31 @@ internal sealed class SearchGrammar
         [EntityKind.Attribute],
         "tags, attributes");
 
+    /// <summary>MLflow 3 logged-model search (<c>SearchLoggedModelsUtils</c> in MLflow), as the client's <c>search_logged_models</c> uses it.</summary>
+    public static SearchGrammar LoggedModels { get; } = new(
+        "logged model",
+        [
+            ("attribute", EntityKind.Attribute), ("attributes", EntityKind.Attribute), ("attr", EntityKind.Attribute),
+            ("tag", EntityKind.Tag), ("tags", EntityKind.Tag),
+            ("param", EntityKind.Param), ("params", EntityKind.Param),
+            ("parameter", EntityKind.Param), ("parameters", EntityKind.Param),
+            ("metric", EntityKind.Metric), ("metrics", EntityKind.Metric),
+            ("dataset", EntityKind.Dataset), ("datasets", EntityKind.Dataset),
+        ],
+        [
+            new("name", "name", FieldSpec.String),
+            new("model_id", "model_id", FieldSpec.String),
+            new("model_type", "model_type", FieldSpec.String),
+            new("status", "status", FieldSpec.String),
+            new("source_run_id", "source_run_id", FieldSpec.String),
+            new("creation_timestamp", "creation_timestamp", FieldSpec.Number),
+            new("creation_time", "creation_timestamp", FieldSpec.Number, Listed: false),
+            new("last_updated_timestamp", "last_updated_timestamp", FieldSpec.Number),
+        ],
+        [EntityKind.Attribute, EntityKind.Tag, EntityKind.Param, EntityKind.Metric],
+        [EntityKind.Attribute],
+        "attributes, tags, params, metrics");
+
     /// <summary>The searched entity as error messages name it (<c>run</c>, <c>experiment</c>).</summary>
     public string Entity { get; }
 

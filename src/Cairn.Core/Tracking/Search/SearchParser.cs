@@ -37,6 +37,9 @@ public static class SearchParser
     /// <summary>Parses an experiment search filter such as <c>name LIKE 'prod-%' AND tags.team = 'ml'</c>; null or blank matches everything.</summary>
     public static SearchFilter ParseExperimentFilter(string? filter) => ParseFilter(filter, SearchGrammar.Experiments);
 
+    /// <summary>Parses a logged-model filter such as <c>name = 'model' AND source_run_id = '…'</c> (attributes, <c>tags.</c>, <c>params.</c>, <c>metrics.</c>).</summary>
+    public static SearchFilter ParseLoggedModelFilter(string? filter) => ParseFilter(filter, SearchGrammar.LoggedModels);
+
     /// <summary>Parses run order-by clauses such as <c>metrics.rmse DESC</c> or <c>start_time</c> (ascending unless DESC).</summary>
     public static IReadOnlyList<OrderBy> ParseRunOrderBy(IReadOnlyList<string>? orderBy) => ParseOrderBy(orderBy, SearchGrammar.Runs);
 
