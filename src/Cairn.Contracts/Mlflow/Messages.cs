@@ -243,3 +243,57 @@ public sealed class LogLoggedModelParamsRequest
     public string? ModelId { get; set; }
     public List<KeyValueDto>? Params { get; set; }
 }
+
+public sealed class RenameRegisteredModelRequest
+{
+    public string? Name { get; set; }
+    public string? NewName { get; set; }
+}
+
+public sealed class RegisteredModelNameRequest
+{
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+}
+
+public sealed class SearchRegisteredModelsResponse
+{
+    public List<RegisteredModelDto>? RegisteredModels { get; set; }
+    public string? NextPageToken { get; set; }
+}
+
+public sealed class GetLatestVersionsRequest
+{
+    public string? Name { get; set; }
+    public List<string>? Stages { get; set; }
+}
+
+public sealed class ModelVersionsResponse
+{
+    public List<ModelVersionDto>? ModelVersions { get; set; }
+    public string? NextPageToken { get; set; }
+}
+
+public sealed class RegistryTagRequest
+{
+    public string? Name { get; set; }
+    public string? Version { get; set; }
+    public string? Key { get; set; }
+    public string? Value { get; set; }
+}
+
+public sealed class AliasRequest
+{
+    public string? Name { get; set; }
+    public string? Alias { get; set; }
+    public string? Version { get; set; }
+}
+
+public sealed class ModelVersionRequest
+{
+    public string? Name { get; set; }
+    public string? Version { get; set; }
+    public string? Description { get; set; }
+    public string? Stage { get; set; }
+    public bool? ArchiveExistingVersions { get; set; }
+}

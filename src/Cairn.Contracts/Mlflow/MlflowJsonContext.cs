@@ -48,6 +48,14 @@ namespace Cairn.Contracts.Mlflow;
 [JsonSerializable(typeof(ModelVersionResponse))]
 [JsonSerializable(typeof(GetDownloadUriResponse))]
 [JsonSerializable(typeof(LogLoggedModelParamsRequest))]
+[JsonSerializable(typeof(RenameRegisteredModelRequest))]
+[JsonSerializable(typeof(RegisteredModelNameRequest))]
+[JsonSerializable(typeof(SearchRegisteredModelsResponse))]
+[JsonSerializable(typeof(GetLatestVersionsRequest))]
+[JsonSerializable(typeof(ModelVersionsResponse))]
+[JsonSerializable(typeof(RegistryTagRequest))]
+[JsonSerializable(typeof(AliasRequest))]
+[JsonSerializable(typeof(ModelVersionRequest))]
 public sealed partial class MlflowJsonContext : JsonSerializerContext;
 
 /// <summary>The shared, frozen JSON metadata for MLflow's wire format.</summary>

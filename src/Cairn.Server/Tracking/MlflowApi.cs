@@ -1,7 +1,7 @@
 using Cairn.Contracts.Mlflow;
-using Cairn.Core.Registry;
 using Cairn.Core.Tracking;
 using Cairn.Core.Tracking.Search;
+using Cairn.Server.Registry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,11 +27,7 @@ internal static class MlflowApi
             api.MapGet("/metrics/get-history-bulk-interval", GetMetricHistoryBulkIntervalAsync);
             api.MapGet("/artifacts/list", MlflowArtifactsApi.ListRunArtifactsAsync);
             MapLoggedModels(api.MapGroup("/logged-models"));
-            api.MapPost("/registered-models/create", CreateRegisteredModelAsync);
-            api.MapGet("/registered-models/get", GetRegisteredModelAsync);
-            api.MapPost("/model-versions/create", CreateModelVersionAsync);
-            api.MapGet("/model-versions/get", GetModelVersionAsync);
-            api.MapGet("/model-versions/get-download-uri", GetModelVersionDownloadUriAsync);
+            api.MapRegistryApi();
             api.Map("/{**rest}", static (HttpContext context) =>
                 Error(StatusCodes.Status404NotFound, "ENDPOINT_NOT_FOUND", $"No API endpoint {context.Request.Method} {context.Request.Path}"));
         }
@@ -370,70 +366,6 @@ internal static class MlflowApi
             return Empty();
         });
         group.MapGet("/{modelId}/artifacts/directories", MlflowArtifactsApi.ListLoggedModelArtifactsAsync);
-    }
-
-    private static async Task<IResult> CreateRegisteredModelAsync(HttpContext context, IModelRegistryStore store)
-    {
-        var request = await ReadAsync(context, Json.CreateRegisteredModelRequest);
-        var model = await store.CreateRegisteredModelAsync(Required(request.Name, "name"), request.Description, MlflowMapper.FromDto(request.Tags, "tags"), context.RequestAborted);
-        return Ok(new RegisteredModelResponse { RegisteredModel = MlflowMapper.ToDto(model) }, Json.RegisteredModelResponse);
-    }
-
-    private static async Task<IResult> GetRegisteredModelAsync(HttpContext context, IModelRegistryStore store)
-    {
-        var model = await store.GetRegisteredModelAsync(Required(Query(context, "name"), "name"), context.RequestAborted);
-        return Ok(new RegisteredModelResponse { RegisteredModel = MlflowMapper.ToDto(model) }, Json.RegisteredModelResponse);
-    }
-
-    private static async Task<IResult> CreateModelVersionAsync(HttpContext context, IModelRegistryStore store)
-    {
-        var request = await ReadAsync(context, Json.CreateModelVersionRequest);
-        var version = await store.CreateModelVersionAsync(
-            new NewModelVersion(
-                Required(request.Name, "name"),
-                Required(request.Source, "source"),
-                NullIfEmpty(request.RunId),
-                NullIfEmpty(request.ModelId),
-                request.Description,
-                request.RunLink ?? string.Empty,
-                MlflowMapper.FromDto(request.Tags, "tags")),
-            context.RequestAborted);
-        return Ok(new ModelVersionResponse { ModelVersion = MlflowMapper.ToDto(version) }, Json.ModelVersionResponse);
-    }
-
-    private static async Task<IResult> GetModelVersionAsync(HttpContext context, IModelRegistryStore store)
-    {
-        var version = await store.GetModelVersionAsync(Required(Query(context, "name"), "name"), Required(Query(context, "version"), "version"), context.RequestAborted);
-        return Ok(new ModelVersionResponse { ModelVersion = MlflowMapper.ToDto(version) }, Json.ModelVersionResponse);
-    }
-
-    private static async Task<IResult> GetModelVersionDownloadUriAsync(HttpContext context, IModelRegistryStore store, ILoggedModelStore models, IRunStore runs)
-    {
-        var version = await store.GetModelVersionAsync(Required(Query(context, "name"), "name"), Required(Query(context, "version"), "version"), context.RequestAborted);
-        var uri = await ResolveSourceUriAsync(version.Source, models, runs, context.RequestAborted);
-        return Ok(new GetDownloadUriResponse { ArtifactUri = uri }, Json.GetDownloadUriResponse);
-    }
-
-    /// <summary>Resolves a model version source (<c>models:/m-…</c>, <c>runs:/run/path</c> or a plain URI) to an artifact URI.</summary>
-    internal static async Task<string> ResolveSourceUriAsync(string source, ILoggedModelStore models, IRunStore runs, CancellationToken cancellationToken)
-    {
-        if (source.StartsWith("models:/m-", StringComparison.Ordinal))
-        {
-            var model = await models.GetLoggedModelAsync(source["models:/".Length..].TrimEnd('/'), cancellationToken);
-            return model.ArtifactUri;
-        }
-
-        if (source.StartsWith("runs:/", StringComparison.Ordinal))
-        {
-            var rest = source["runs:/".Length..];
-            var slash = rest.IndexOf('/', StringComparison.Ordinal);
-            var runId = slash < 0 ? rest : rest[..slash];
-            var path = slash < 0 ? string.Empty : rest[(slash + 1)..].Trim('/');
-            var run = await runs.GetRunAsync(runId, cancellationToken);
-            return path.Length == 0 ? run.Info.ArtifactUri : run.Info.ArtifactUri + "/" + path;
-        }
-
-        return source;
     }
 
     private static string RunId(string? runId, string? runUuid) =>

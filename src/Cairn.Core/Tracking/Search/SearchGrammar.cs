@@ -39,16 +39,26 @@ internal sealed record AttributeSpec(string Name, string Canonical, FieldSpec Fi
 /// <summary>A field a filter or order-by clause resolved to.</summary>
 internal readonly record struct SearchTarget(EntityKind Kind, string Key, FieldSpec Field);
 
-/// <summary>What may be searched and ordered by for one kind of entity (runs or experiments).</summary>
+/// <summary>What may be searched and ordered by for one kind of entity (runs, experiments, logged models, registered models, model versions).</summary>
 internal sealed class SearchGrammar
 {
     private static readonly string[] s_datasetKeys = ["name", "digest", "context"];
+
+    /// <summary>What registry names, source paths and tags accept: = != LIKE ILIKE (no lists).</summary>
+    private static readonly FieldSpec s_registryText = new(false, OperatorSet.Equality | OperatorSet.Like);
+
+    private static readonly (string Prefix, EntityKind Kind)[] s_registryPrefixes =
+    [
+        ("attribute", EntityKind.Attribute), ("attributes", EntityKind.Attribute), ("attr", EntityKind.Attribute),
+        ("tag", EntityKind.Tag), ("tags", EntityKind.Tag),
+    ];
 
     private readonly (string Prefix, EntityKind Kind)[] _prefixes;
     private readonly AttributeSpec[] _attributes;
     private readonly EntityKind[] _filterKinds;
     private readonly EntityKind[] _orderKinds;
     private readonly string _validAttributes;
+    private readonly FieldSpec _tagField;
 
     private SearchGrammar(
         string entity,
@@ -56,9 +66,11 @@ internal sealed class SearchGrammar
         AttributeSpec[] attributes,
         EntityKind[] filterKinds,
         EntityKind[] orderKinds,
-        string validPrefixes)
+        string validPrefixes,
+        FieldSpec? tagField = null)
     {
         Entity = entity;
+        _tagField = tagField ?? FieldSpec.String;
         _prefixes = prefixes;
         _attributes = attributes;
         _filterKinds = filterKinds;
@@ -148,6 +160,64 @@ internal sealed class SearchGrammar
         [EntityKind.Attribute],
         "attributes, tags, params, metrics");
 
+    /// <summary>Registered-model search filters (<c>SearchModelUtils</c> in MLflow): <c>name</c> and <c>tags.</c>, each = != LIKE ILIKE.</summary>
+    public static SearchGrammar RegisteredModels { get; } = new(
+        "registered model",
+        s_registryPrefixes,
+        [new("name", "name", s_registryText)],
+        [EntityKind.Attribute, EntityKind.Tag],
+        [EntityKind.Attribute],
+        "tags, attributes",
+        s_registryText);
+
+    /// <summary>Registered-model order-by keys; <c>timestamp</c> stands for <c>last_updated_timestamp</c> as in MLflow.</summary>
+    public static SearchGrammar RegisteredModelOrder { get; } = new(
+        "registered model",
+        s_registryPrefixes,
+        [
+            new("name", "name", FieldSpec.String),
+            new("creation_timestamp", "creation_timestamp", FieldSpec.Number),
+            new("last_updated_timestamp", "last_updated_timestamp", FieldSpec.Number),
+            new("timestamp", "last_updated_timestamp", FieldSpec.Number),
+        ],
+        [],
+        [EntityKind.Attribute],
+        "tags, attributes",
+        s_registryText);
+
+    /// <summary>
+    /// Model-version search filters (<c>SearchModelVersionUtils</c> in MLflow): <c>name</c> and <c>source_path</c> (= != LIKE ILIKE),
+    /// <c>run_id</c> (= != IN NOT IN), <c>version_number</c> (numeric) and <c>tags.</c> (= != LIKE ILIKE).
+    /// </summary>
+    public static SearchGrammar ModelVersions { get; } = new(
+        "model version",
+        s_registryPrefixes,
+        [
+            new("name", "name", s_registryText),
+            new("run_id", "run_id", new FieldSpec(false, OperatorSet.Equality | OperatorSet.List)),
+            new("source_path", "source_path", s_registryText),
+            new("version_number", "version_number", FieldSpec.Number),
+        ],
+        [EntityKind.Attribute, EntityKind.Tag],
+        [EntityKind.Attribute],
+        "tags, attributes",
+        s_registryText);
+
+    /// <summary>Model-version order-by keys.</summary>
+    public static SearchGrammar ModelVersionOrder { get; } = new(
+        "model version",
+        s_registryPrefixes,
+        [
+            new("name", "name", FieldSpec.String),
+            new("version_number", "version_number", FieldSpec.Number),
+            new("creation_timestamp", "creation_timestamp", FieldSpec.Number),
+            new("last_updated_timestamp", "last_updated_timestamp", FieldSpec.Number),
+        ],
+        [],
+        [EntityKind.Attribute],
+        "tags, attributes",
+        s_registryText);
+
     /// <summary>The searched entity as error messages name it (<c>run</c>, <c>experiment</c>).</summary>
     public string Entity { get; }
 
@@ -184,8 +254,9 @@ internal sealed class SearchGrammar
             case EntityKind.Metric:
                 return new SearchTarget(kind, NonEmptyKey(scanner, kind, key, position), FieldSpec.Number);
             case EntityKind.Param:
-            case EntityKind.Tag:
                 return new SearchTarget(kind, NonEmptyKey(scanner, kind, key, position), FieldSpec.String);
+            case EntityKind.Tag:
+                return new SearchTarget(kind, NonEmptyKey(scanner, kind, key, position), _tagField);
             case EntityKind.Dataset:
                 foreach (var datasetKey in s_datasetKeys)
                 {

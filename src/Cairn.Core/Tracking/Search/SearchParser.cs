@@ -46,6 +46,21 @@ public static class SearchParser
     /// <summary>Parses experiment order-by clauses such as <c>name</c> or <c>attributes.creation_time DESC</c> (ascending unless DESC).</summary>
     public static IReadOnlyList<OrderBy> ParseExperimentOrderBy(IReadOnlyList<string>? orderBy) => ParseOrderBy(orderBy, SearchGrammar.Experiments);
 
+    /// <summary>Parses a registered-model filter such as <c>name LIKE 'fraud-%' AND tags.team = 'ml'</c> (<c>name</c> and <c>tags.</c>, each = != LIKE ILIKE).</summary>
+    public static SearchFilter ParseRegisteredModelFilter(string? filter) => ParseFilter(filter, SearchGrammar.RegisteredModels);
+
+    /// <summary>Parses registered-model order-by clauses: <c>name</c>, <c>creation_timestamp</c>, <c>last_updated_timestamp</c> (or <c>timestamp</c>), ASC or DESC.</summary>
+    public static IReadOnlyList<OrderBy> ParseRegisteredModelOrderBy(IReadOnlyList<string>? orderBy) => ParseOrderBy(orderBy, SearchGrammar.RegisteredModelOrder);
+
+    /// <summary>
+    /// Parses a model-version filter such as <c>name = 'm' AND version_number &gt; 2</c>: <c>name</c>, <c>source_path</c> (= != LIKE ILIKE),
+    /// <c>run_id</c> (= != IN NOT IN), <c>version_number</c> (numeric) and <c>tags.</c> (= != LIKE ILIKE).
+    /// </summary>
+    public static SearchFilter ParseModelVersionFilter(string? filter) => ParseFilter(filter, SearchGrammar.ModelVersions);
+
+    /// <summary>Parses model-version order-by clauses: <c>name</c>, <c>version_number</c>, <c>creation_timestamp</c>, <c>last_updated_timestamp</c>, ASC or DESC.</summary>
+    public static IReadOnlyList<OrderBy> ParseModelVersionOrderBy(IReadOnlyList<string>? orderBy) => ParseOrderBy(orderBy, SearchGrammar.ModelVersionOrder);
+
     private static SearchFilter ParseFilter(string? filter, SearchGrammar grammar)
     {
         if (string.IsNullOrWhiteSpace(filter))
