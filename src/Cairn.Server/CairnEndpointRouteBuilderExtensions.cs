@@ -1,3 +1,4 @@
+using Cairn.Server.Serving;
 using Cairn.Server.Tracking;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -7,7 +8,7 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps Cairn's endpoints.</summary>
 public static class CairnEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps the health check, the MLflow tracking and registry API and the MLflow artifact service.</summary>
+    /// <summary>Maps the health check, the MLflow tracking and registry API the MLflow artifact service and model serving.</summary>
     public static IEndpointRouteBuilder MapCairn(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -15,6 +16,7 @@ public static class CairnEndpointRouteBuilderExtensions
         endpoints.MapGet("/version", static () => TypedResults.Text(typeof(CairnEndpointRouteBuilderExtensions).Assembly.GetName().Version?.ToString() ?? "0.0.0"));
         endpoints.MapMlflowApi();
         endpoints.MapMlflowArtifacts();
+        endpoints.MapServing();
         return endpoints;
     }
 }

@@ -2,6 +2,7 @@ using Cairn.Core.Artifacts;
 using Cairn.Core.Registry;
 using Cairn.Core.Tracking;
 using Cairn.Server;
+using Cairn.Server.Serving;
 using Cairn.Storage;
 using Cairn.Storage.Artifacts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -28,6 +29,7 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton(storage.LoggedModels);
         services.TryAddSingleton(storage.Registry);
         services.TryAddSingleton<IArtifactStore>(_ => new LocalArtifactStore(options.EffectiveArtifactsDestination));
+        services.TryAddSingleton<ModelServer>();
         return new CairnServerBuilder(services);
     }
 
