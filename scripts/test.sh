@@ -18,6 +18,13 @@ if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql 
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 
+# Chromium: the web UI's browser tests drive Debian's Chromium through Playwright (which never downloads a browser here).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test.sh: installing Chromium from Debian's packages"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 pg_version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
 if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -q "^$pg_version main$"; then
   as_root pg_createcluster "$pg_version" main >/dev/null

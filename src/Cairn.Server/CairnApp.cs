@@ -43,6 +43,7 @@ public static class CairnApp
 
             // Resolve once so the container owns the storage and disposes it with the application.
             _ = app.Services.GetRequiredService<TrackingStorage>();
+            app.UseAntiforgery();
             app.MapCairn();
             return app;
         }

@@ -1,5 +1,6 @@
 using Cairn.Server.Serving;
 using Cairn.Server.Tracking;
+using Cairn.Server.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -8,7 +9,7 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps Cairn's endpoints.</summary>
 public static class CairnEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps the health check, the MLflow tracking and registry API the MLflow artifact service and model serving.</summary>
+    /// <summary>Maps the health check, the MLflow tracking and registry API the MLflow artifact service, model serving and the web UI.</summary>
     public static IEndpointRouteBuilder MapCairn(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -17,6 +18,7 @@ public static class CairnEndpointRouteBuilderExtensions
         endpoints.MapMlflowApi();
         endpoints.MapMlflowArtifacts();
         endpoints.MapServing();
+        endpoints.MapRazorComponents<App>();
         return endpoints;
     }
 }

@@ -30,6 +30,8 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton(storage.Registry);
         services.TryAddSingleton<IArtifactStore>(_ => new LocalArtifactStore(options.EffectiveArtifactsDestination));
         services.TryAddSingleton<ModelServer>();
+        // The web UI: static server-rendered Blazor pages (no interactivity, so no circuits or WebAssembly).
+        services.AddRazorComponents();
         return new CairnServerBuilder(services);
     }
 

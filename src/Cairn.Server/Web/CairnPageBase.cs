@@ -1,0 +1,95 @@
+using Cairn.Core.Tracking;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.Server.Web;
+
+/// <summary>Whether a page loaded, found nothing, or failed.</summary>
+public enum PageState
+{
+    /// <summary>The page loaded.</summary>
+    Ok,
+
+    /// <summary>The requested resource does not exist (HTTP 404).</summary>
+    NotFound,
+
+    /// <summary>Loading failed unexpectedly (HTTP 500).</summary>
+    Error,
+}
+
+/// <summary>The base of the UI's pages: loads data once and maps missing resources to 404 and failures to 500.</summary>
+public abstract partial class CairnPageBase : ComponentBase
+{
+    /// <summary>The <see cref="HttpContext.Items"/> key under which the not-found message is passed to the not-found page.</summary>
+    public const string NotFoundMessageKey = "Cairn.NotFoundMessage";
+
+    /// <summary>The current request (always present under static server rendering).</summary>
+    [CascadingParameter]
+    public HttpContext? HttpContext { get; set; }
+
+    /// <summary>The logger for unexpected failures.</summary>
+    [Inject]
+    public ILogger<CairnPageBase> Logger { get; set; } = default!;
+
+    /// <summary>The navigation manager, whose <c>NotFound</c> renders <see cref="Pages.NotFoundPage"/> with HTTP 404.</summary>
+    [Inject]
+    public NavigationManager Navigation { get; set; } = default!;
+
+    /// <summary>Whether the page loaded.</summary>
+    protected PageState State { get; private set; } = PageState.Ok;
+
+    /// <summary>The not-found message.</summary>
+    protected string? NotFoundMessage { get; private set; }
+
+    /// <summary>The request's cancellation token.</summary>
+    protected CancellationToken Aborted => HttpContext?.RequestAborted ?? CancellationToken.None;
+
+    /// <summary>Runs <paramref name="load"/>, turning a missing resource into the not-found view and any other failure into the error view.</summary>
+    protected async Task LoadAsync(Func<CancellationToken, Task> load)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        try
+        {
+            await load(Aborted);
+        }
+        catch (TrackingException e) when (e.Code == TrackingErrorCode.ResourceDoesNotExist)
+        {
+            NotFound(e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PageFailed(Logger, HttpContext?.Request.Path.Value ?? "", e);
+            State = PageState.Error;
+            SetStatus(StatusCodes.Status500InternalServerError);
+        }
+    }
+
+    /// <summary>Shows the not-found view with HTTP 404.</summary>
+    protected void NotFound(string message)
+    {
+        State = PageState.NotFound;
+        NotFoundMessage = message;
+        if (HttpContext is not null)
+        {
+            HttpContext.Items[NotFoundMessageKey] = message;
+        }
+
+        // Blazor's static rendering sends an empty body for a 404 set by hand; NotFound() renders the router's not-found page instead.
+        Navigation.NotFound();
+    }
+
+    private void SetStatus(int status)
+    {
+        if (HttpContext is { Response.HasStarted: false })
+        {
+            HttpContext.Response.StatusCode = status;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4000, Level = LogLevel.Error, Message = "Unhandled error rendering UI page {Path}")]
+        public static partial void PageFailed(ILogger logger, string path, Exception exception);
+    }
+}

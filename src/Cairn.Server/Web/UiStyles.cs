@@ -1,0 +1,70 @@
+namespace Cairn.Server.Web;
+
+/// <summary>The UI's hand-written stylesheet, inlined into every page (no static files, no build step).</summary>
+internal static class UiStyles
+{
+    public const string Css = """
+        :root { --bg: #f6f7f9; --panel: #fff; --text: #1f2430; --muted: #6b7280; --line: #e5e7eb; --accent: #2563eb; --side: #111827; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text); background: var(--bg); }
+        a { color: var(--accent); text-decoration: none; }
+        a:hover { text-decoration: underline; }
+        .shell { display: flex; min-height: 100vh; }
+        .sidebar { width: 200px; flex: none; background: var(--side); color: #d1d5db; padding: 20px 12px; display: flex; flex-direction: column; gap: 4px; }
+        .sidebar .brand { color: #fff; font-weight: 700; font-size: 18px; padding: 4px 10px 16px; }
+        .sidebar .nav-link { color: #d1d5db; padding: 8px 10px; border-radius: 6px; }
+        .sidebar .nav-link:hover { background: #1f2937; color: #fff; text-decoration: none; }
+        .sidebar .nav-foot { margin-top: auto; font-size: 12px; color: #6b7280; padding: 0 10px; }
+        .content { flex: 1; min-width: 0; padding: 24px 32px; }
+        h1 { font-size: 22px; margin: 0 0 4px; }
+        h2 { font-size: 16px; margin: 28px 0 10px; }
+        .crumbs { color: var(--muted); font-size: 13px; margin-bottom: 6px; }
+        .subtitle { color: var(--muted); margin-bottom: 16px; }
+        .card { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 16px; margin-bottom: 16px; }
+        .table-wrap { overflow-x: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
+        table { border-collapse: collapse; width: 100%; }
+        th, td { text-align: left; padding: 8px 12px; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: top; }
+        th { background: #f9fafb; font-weight: 600; font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
+        th a { color: var(--muted); }
+        th.group { text-align: center; border-left: 1px solid var(--line); }
+        tr:last-child td { border-bottom: none; }
+        tbody tr:hover { background: #f9fafb; }
+        td.num { font-variant-numeric: tabular-nums; }
+        td.wrap { white-space: normal; word-break: break-word; }
+        .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
+        .muted { color: var(--muted); }
+        .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; background: #e5e7eb; color: #374151; }
+        .badge-finished { background: #dcfce7; color: #166534; }
+        .badge-running { background: #dbeafe; color: #1e40af; }
+        .badge-scheduled { background: #ede9fe; color: #5b21b6; }
+        .badge-failed { background: #fee2e2; color: #991b1b; }
+        .badge-killed { background: #fef3c7; color: #92400e; }
+        .badge-production { background: #dcfce7; color: #166534; }
+        .badge-staging { background: #fef3c7; color: #92400e; }
+        .alias { display: inline-block; padding: 1px 8px; margin-right: 4px; border-radius: 6px; font-size: 12px; background: #eef2ff; color: #3730a3; border: 1px solid #c7d2fe; }
+        form.search { display: flex; gap: 8px; margin: 12px 0 16px; }
+        form.search input[type=text] { flex: 1; max-width: 640px; padding: 8px 10px; border: 1px solid var(--line); border-radius: 8px; font: inherit; background: #fff; }
+        button, .button { padding: 8px 14px; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 8px; font: inherit; cursor: pointer; }
+        .button.secondary { background: #fff; color: var(--accent); }
+        .filter-error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 8px; padding: 8px 12px; margin-bottom: 12px; }
+        .pager { display: flex; gap: 8px; margin-top: 12px; }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 6px 24px; margin: 0; }
+        dl.facts dt { color: var(--muted); }
+        dl.facts dd { margin: 0; word-break: break-word; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 16px; }
+        .chart { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px; }
+        .chart h3 { margin: 0 0 6px; font-size: 14px; }
+        .chart svg { width: 100%; height: auto; display: block; }
+        .artifacts { display: grid; grid-template-columns: minmax(240px, 1fr) 2fr; gap: 16px; align-items: start; }
+        ul.tree { list-style: none; margin: 0; padding: 0; }
+        ul.tree li { padding: 3px 0; display: flex; justify-content: space-between; gap: 12px; }
+        ul.tree li.selected a { font-weight: 700; }
+        ul.tree .dir { font-weight: 600; color: #374151; }
+        .preview pre { margin: 0; max-height: 520px; overflow: auto; background: #0f172a; color: #e2e8f0; padding: 12px; border-radius: 8px; font-size: 12.5px; white-space: pre-wrap; word-break: break-word; }
+        .preview img { max-width: 100%; border: 1px solid var(--line); border-radius: 8px; }
+        .preview-head { display: flex; justify-content: space-between; align-items: center; margin-bottom: 8px; }
+        .notice { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 32px; max-width: 640px; }
+        .notice.error h1 { color: #991b1b; }
+        .empty { color: var(--muted); padding: 16px; }
+        """;
+}
