@@ -9,7 +9,7 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps Cairn's endpoints.</summary>
 public static class CairnEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps the health check, the MLflow tracking and registry API the MLflow artifact service, model serving and the web UI.</summary>
+    /// <summary>Maps the health check, the MLflow tracking and registry API, the MLflow artifact service, model serving and the web UI.</summary>
     public static IEndpointRouteBuilder MapCairn(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
