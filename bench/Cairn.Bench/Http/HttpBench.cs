@@ -15,6 +15,10 @@ internal static class HttpBench
     private const double HistoryP50TargetMs = 15;
     private const double SearchP50TargetMs = 10;
     private const int HistoryPoints = 4_000;
+    private const double UiPageTargetMs = 500;
+    private const int UiRunMetrics = 20;
+    private const int UiRunSteps = 10_000;
+    private const int UiPageRuns = 50;
 
     private static readonly CultureInfo s_culture = CultureInfo.InvariantCulture;
 
@@ -46,6 +50,11 @@ internal static class HttpBench
         if (options.Runs("search"))
         {
             rows.AddRange(await SearchRunsAsync(context, cancellationToken));
+        }
+
+        if (options.Runs("ui"))
+        {
+            rows.AddRange(await UiPagesAsync(context, cancellationToken));
         }
 
         if (options.Runs("create"))
@@ -211,24 +220,132 @@ internal static class HttpBench
         return runId;
     }
 
-    private static async Task<string> SeedSearchAsync(BenchClient client, Api api, HttpBenchOptions options, CancellationToken cancellationToken)
+    private static Task<string> SeedSearchAsync(BenchClient client, Api api, HttpBenchOptions options, CancellationToken cancellationToken) =>
+        SeedRunsAsync(client, api, "bench-search", options.SearchRuns, Math.Max(options.Concurrency, 8), cancellationToken);
+
+    /// <summary>Creates an experiment and <paramref name="count"/> runs in it (3 params, 3 metrics, 2 tags each, see <see cref="Payloads.SearchRunBatch"/>) from concurrent workers.</summary>
+    private static async Task<string> SeedRunsAsync(BenchClient client, Api api, string experimentName, int count, int workerCount, CancellationToken cancellationToken)
     {
-        var experimentId = await api.CreateExperimentAsync("bench-search", cancellationToken);
+        var experimentId = await api.CreateExperimentAsync(experimentName, cancellationToken);
         var next = -1;
         var started = Stopwatch.GetTimestamp();
-        var workers = Enumerable.Range(0, Math.Max(options.Concurrency, 8)).Select(_ => Task.Run(async () =>
+        var workers = Enumerable.Range(0, workerCount).Select(_ => Task.Run(async () =>
         {
             int index;
-            while ((index = Interlocked.Increment(ref next)) < options.SearchRuns)
+            while ((index = Interlocked.Increment(ref next)) < count)
             {
-                var runId = await api.CreateRunAsync(experimentId, $"search-{index:D5}", cancellationToken);
+                var runId = await api.CreateRunAsync(experimentId, $"search-{index:D6}", cancellationToken);
                 await client.PostAsync(api.LogBatch, Payloads.SearchRunBatch(runId, index), cancellationToken);
             }
         }, cancellationToken));
         await Task.WhenAll(workers);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        Log($"seeded {options.SearchRuns:N0} runs (3 params, 3 metrics, 3 tags each, with mlflow.user) in {seconds:F1} s ({options.SearchRuns / seconds:F0} runs/s)");
+        Log($"seeded {count:N0} runs into {experimentName} (3 params, 3 metrics, 3 tags each, with mlflow.user) in {seconds:F1} s ({count / seconds:F0} runs/s)");
         return experimentId;
+    }
+
+    /// <summary>Issue #3's UI targets: the server-rendered experiment page (first 50 of 100,000 runs) and a run page with 20 metrics of 10,000 steps, each read to the end with 1 worker.</summary>
+    private static async Task<Row[]> UiPagesAsync(Context context, CancellationToken cancellationToken)
+    {
+        var (options, client, api) = (context.Options, context.Client, context.Api);
+        var workerCount = Math.Max(options.Concurrency, 8);
+        var experimentId = await SeedRunsAsync(client, api, "bench-ui-runs", options.UiRuns, workerCount, cancellationToken);
+        var runId = await SeedUiRunAsync(client, api, workerCount, cancellationToken);
+        var experimentUri = client.Endpoint($"/experiments/{Uri.EscapeDataString(experimentId)}");
+        var runUri = client.Endpoint($"/runs/{Uri.EscapeDataString(runId)}");
+        var rows = new List<Row>();
+        if (context.Server.Backend == BenchBackend.Postgres)
+        {
+            // Right after a bulk load PostgreSQL plans with stale statistics; time one request, then reach autovacuum's steady state.
+            var started = Stopwatch.GetTimestamp();
+            string outcome;
+            try
+            {
+                outcome = $"{await client.GetAndDiscardAsync(experimentUri, cancellationToken):N0} bytes";
+            }
+            catch (Exception e) when (e is BenchRequestException or HttpRequestException or TaskCanceledException)
+            {
+                outcome = "error: " + e.Message;
+            }
+
+            Log($"GET /experiments/{{id}} right after seeding (stale planner statistics): {Stopwatch.GetElapsedTime(started).TotalMilliseconds:N0} ms, {outcome}");
+            Log("VACUUM ANALYZE on the benchmark database (autovacuum's steady state)...");
+            await context.Server.VacuumAnalyzeAsync(cancellationToken);
+        }
+
+        await CheckUiPagesAsync(client, experimentUri, runUri, cancellationToken);
+
+        foreach (var (pageTitle, name, uri) in new[]
+        {
+            ($"5. GET /experiments/{{id}} (Blazor SSR, first page of {UiPageRuns} of {options.UiRuns:N0} runs)", "GET /experiments/{id}", experimentUri),
+            ($"5. GET /runs/{{id}} (Blazor SSR, {UiRunMetrics} metrics × {UiRunSteps:N0} steps)", "GET /runs/{id}", runUri),
+        })
+        {
+            var operation = new Func<int, Func<CancellationToken, Task<long>>>(_ => async ct =>
+            {
+                await client.GetAndDiscardAsync(uri, ct);
+                return 1;
+            });
+            var title = context.Server.Backend == BenchBackend.Postgres ? pageTitle + ", after VACUUM ANALYZE" : pageTitle;
+            var serial = await MeasureAsync(options, name, 1, operation, cancellationToken);
+            rows.Add(new Row(title, $"< {UiPageTargetMs:N0} ms p95", serial, LatencyText(serial), serial.Errors == 0 && serial.P95Ms < UiPageTargetMs, context.HealthSerial));
+        }
+
+        return [.. rows];
+    }
+
+    /// <summary>One run with <see cref="UiRunMetrics"/> metrics of <see cref="UiRunSteps"/> steps each, logged 1,000 values per log-batch call from concurrent workers.</summary>
+    private static async Task<string> SeedUiRunAsync(BenchClient client, Api api, int workerCount, CancellationToken cancellationToken)
+    {
+        var experimentId = await api.CreateExperimentAsync("bench-ui-run", cancellationToken);
+        var runId = await api.CreateRunAsync(experimentId, "ui-run", cancellationToken);
+        const int CallsPerMetric = UiRunSteps / 1_000;
+        var next = -1;
+        var started = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, workerCount).Select(_ => Task.Run(async () =>
+        {
+            int call;
+            while ((call = Interlocked.Increment(ref next)) < UiRunMetrics * CallsPerMetric)
+            {
+                var key = $"metric_{call / CallsPerMetric:D2}";
+                await client.PostAsync(api.LogBatch, Payloads.MetricHistoryBatch(runId, key, call % CallsPerMetric * 1_000, 1_000), cancellationToken);
+            }
+        }, cancellationToken));
+        await Task.WhenAll(workers);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        Log($"seeded a run with {UiRunMetrics} metrics × {UiRunSteps:N0} steps ({UiRunMetrics * UiRunSteps:N0} values) in {seconds:F1} s");
+        return runId;
+    }
+
+    private static async Task CheckUiPagesAsync(BenchClient client, Uri experimentUri, Uri runUri, CancellationToken cancellationToken)
+    {
+        var experimentPage = Encoding.UTF8.GetString(await client.GetAsync(experimentUri, cancellationToken));
+        var rows = CountOf(experimentPage, "<a href=\"/runs/");
+        var hasNext = experimentPage.Contains("Next page", StringComparison.Ordinal);
+        Log($"GET /experiments/{{id}} returns {experimentPage.Length:N0} chars, {rows} run links, next-page link: {hasNext}");
+        if (rows != UiPageRuns || !hasNext)
+        {
+            throw new BenchRequestException($"The experiment page shows {rows} runs (expected {UiPageRuns}) and next-page link {hasNext}.");
+        }
+
+        var runPage = Encoding.UTF8.GetString(await client.GetAsync(runUri, cancellationToken));
+        var charts = CountOf(runPage, " points)</span>");
+        Log($"GET /runs/{{id}} returns {runPage.Length:N0} chars, {charts} metric charts");
+        if (charts != UiRunMetrics)
+        {
+            throw new BenchRequestException($"The run page shows {charts} metric charts, expected {UiRunMetrics}.");
+        }
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static async Task CheckSearchAsync(BenchClient client, Api api, byte[] searchBody, CancellationToken cancellationToken)
@@ -285,7 +402,7 @@ internal static class HttpBench
             : null;
         Log($"machine: {Environment.ProcessorCount} logical CPUs, {cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}, {RuntimeInformation.OSDescription}");
         Log($"runtime: {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, {(IsDebugBuild() ? "DEBUG build (use -c Release)" : "Release build")}");
-        Log($"options: backend {options.Backend}, concurrency {options.Concurrency}, warm-up {options.WarmUp.TotalSeconds:0.#} s, duration {options.Duration.TotalSeconds:0.#} s, search runs {options.SearchRuns:N0}");
+        Log($"options: backend {options.Backend}, concurrency {options.Concurrency}, warm-up {options.WarmUp.TotalSeconds:0.#} s, duration {options.Duration.TotalSeconds:0.#} s, search runs {options.SearchRuns:N0}, UI runs {options.UiRuns:N0}");
     }
 
     private static bool IsDebugBuild() =>

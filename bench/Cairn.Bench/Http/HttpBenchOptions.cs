@@ -17,9 +17,12 @@ internal sealed record HttpBenchOptions
 
     public const string Usage =
         "usage: dotnet run -c Release --project bench/Cairn.Bench -- http [--backend sqlite|postgres] [--postgres <uri>] " +
-        "[--duration <seconds>] [--warmup <seconds>] [--concurrency <n>] [--search-runs <n>] [--only create,ingest,history,search] [--keep-data]";
+        "[--duration <seconds>] [--warmup <seconds>] [--concurrency <n>] [--search-runs <n>] [--ui-runs <n>] [--only create,ingest,history,search,ui] [--keep-data]";
 
-    private static readonly string[] s_scenarios = ["create", "ingest", "history", "search"];
+    private static readonly string[] s_scenarios = ["create", "ingest", "history", "search", "ui"];
+
+    /// <summary>The scenarios run when <c>--only</c> is not given: all but <c>ui</c>, whose seeding (100,000 runs) takes minutes.</summary>
+    private static readonly string[] s_defaultScenarios = ["create", "ingest", "history", "search"];
 
     public BenchBackend Backend { get; init; } = BenchBackend.Sqlite;
 
@@ -35,11 +38,14 @@ internal sealed record HttpBenchOptions
     /// <summary>How many runs the search scenario's experiment is seeded with.</summary>
     public int SearchRuns { get; init; } = 10_000;
 
+    /// <summary>How many runs the UI scenario's experiment is seeded with.</summary>
+    public int UiRuns { get; init; } = 100_000;
+
     /// <summary>Leave the data folder (and PostgreSQL database) in place at the end, for inspection.</summary>
     public bool KeepData { get; init; }
 
-    /// <summary>The scenarios to run: <c>create</c> (1), <c>ingest</c> (2), <c>history</c> (3), <c>search</c> (4); all by default.</summary>
-    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(s_scenarios, StringComparer.Ordinal);
+    /// <summary>The scenarios to run: <c>create</c> (1), <c>ingest</c> (2), <c>history</c> (3), <c>search</c> (4), <c>ui</c> (issue #3's pages); all but <c>ui</c> by default.</summary>
+    public IReadOnlySet<string> Scenarios { get; init; } = new HashSet<string>(s_defaultScenarios, StringComparer.Ordinal);
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario);
 
@@ -119,6 +125,15 @@ internal sealed record HttpBenchOptions
                     }
 
                     result = result with { SearchRuns = runs };
+                    break;
+                case "--ui-runs":
+                    if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var uiRuns) || uiRuns < 51)
+                    {
+                        error = $"Invalid UI run count '{value}': expected at least 51 (more than one page).";
+                        return false;
+                    }
+
+                    result = result with { UiRuns = uiRuns };
                     break;
                 case "--only":
                     var scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -8,6 +8,13 @@ namespace Cairn.Server.Web;
 /// <summary>Whether a page loaded, found nothing, or failed.</summary>
 public enum PageState
 {
+    /// <summary>The page is still loading; nothing of its content is rendered yet.</summary>
+    /// <remarks>
+    /// Blazor renders a component once before an awaited <c>OnInitializedAsync</c> completes. With a truly asynchronous store
+    /// (PostgreSQL) the page's fields are still empty then, so content must wait for this state to end.
+    /// </remarks>
+    Loading,
+
     /// <summary>The page loaded.</summary>
     Ok,
 
@@ -37,7 +44,7 @@ public abstract partial class CairnPageBase : ComponentBase
     public NavigationManager Navigation { get; set; } = default!;
 
     /// <summary>Whether the page loaded.</summary>
-    protected PageState State { get; private set; } = PageState.Ok;
+    protected PageState State { get; private set; } = PageState.Loading;
 
     /// <summary>The not-found message.</summary>
     protected string? NotFoundMessage { get; private set; }
@@ -52,6 +59,7 @@ public abstract partial class CairnPageBase : ComponentBase
         try
         {
             await load(Aborted);
+            State = PageState.Ok;
         }
         catch (TrackingException e) when (e.Code == TrackingErrorCode.ResourceDoesNotExist)
         {
