@@ -150,8 +150,8 @@ internal static class RegistryApi
             new NewModelVersion(
                 Required(request.Name, "name"),
                 Required(request.Source, "source"),
-                string.IsNullOrEmpty(request.RunId) ? null : request.RunId,
-                string.IsNullOrEmpty(request.ModelId) ? null : request.ModelId,
+                NullIfEmpty(request.RunId),
+                NullIfEmpty(request.ModelId),
                 request.Description,
                 request.RunLink ?? string.Empty,
                 MlflowMapper.FromDto(request.Tags, "tags")),
@@ -227,6 +227,4 @@ internal static class RegistryApi
 
         return source;
     }
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

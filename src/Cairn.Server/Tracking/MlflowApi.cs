@@ -370,6 +370,4 @@ internal static class MlflowApi
 
     private static string RunId(string? runId, string? runUuid) =>
         !string.IsNullOrEmpty(runId) ? runId : Required(runUuid, "run_id");
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -51,6 +51,9 @@ internal static class MlflowHttp
         where T : struct =>
         value ?? throw TrackingException.Invalid($"Missing value for required parameter '{name}'. See the API docs for more information about request parameters.");
 
+    /// <summary>Protobuf's JSON treats an empty string as unset; so does Cairn for optional ids and tokens.</summary>
+    public static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
     public static string? Query(HttpContext context, string name)
     {
         var values = context.Request.Query[name];

@@ -6,8 +6,6 @@ namespace Cairn.Server.Web;
 /// <summary>Formatting and URL helpers shared by the UI's pages.</summary>
 internal static class UiFormat
 {
-    private const string ArtifactScheme = "mlflow-artifacts:";
-
     public static string Time(long? epochMs) => epochMs is { } ms and > 0
         ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC"
         : "—";
@@ -40,9 +38,6 @@ internal static class UiFormat
     /// <summary>Quotes a string literal for an MLflow filter, doubling embedded quotes.</summary>
     public static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    /// <summary>The artifact-store path of a run's <c>mlflow-artifacts:</c> URI, or null when the artifacts live elsewhere.</summary>
-    public static string? StorePath(string artifactUri) =>
-        artifactUri.StartsWith(ArtifactScheme, StringComparison.Ordinal) ? artifactUri[ArtifactScheme.Length..].Trim('/') : null;
 
     /// <summary>The proxied download URL of an artifact-store path.</summary>
     public static string DownloadUrl(string storePath) => "/api/2.0/mlflow-artifacts/artifacts/" + EscapePath(storePath);

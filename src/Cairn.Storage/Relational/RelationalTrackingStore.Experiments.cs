@@ -175,15 +175,9 @@ internal sealed partial class RelationalTrackingStore
         var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using var sessionScope = session.ConfigureAwait(false);
         var id = await LockActiveExperimentAsync(session, experimentId, cancellationToken).ConfigureAwait(false);
+        if (await ExecuteAsync(session, "DELETE FROM experiment_tags WHERE experiment_id = @id AND key = @key", cancellationToken, ("@id", id), ("@key", key)).ConfigureAwait(false) == 0)
         {
-            var delete = session.Command("DELETE FROM experiment_tags WHERE experiment_id = @id AND key = @key");
-            await using var deleteScope = delete.ConfigureAwait(false);
-            delete.Add("@id", id);
-            delete.Add("@key", key);
-            if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
-            {
-                throw TrackingException.NotFound($"No tag with name: {key} in experiment with id {experimentId}");
-            }
+            throw TrackingException.NotFound($"No tag with name: {key} in experiment with id {experimentId}");
         }
 
         await TouchExperimentAsync(session, id, cancellationToken).ConfigureAwait(false);

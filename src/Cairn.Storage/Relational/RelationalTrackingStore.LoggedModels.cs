@@ -209,15 +209,9 @@ internal sealed partial class RelationalTrackingStore
         var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using var sessionScope = session.ConfigureAwait(false);
         await LockLoggedModelAsync(session, modelId, cancellationToken).ConfigureAwait(false);
+        if (await ExecuteAsync(session, "DELETE FROM logged_model_tags WHERE model_id = @id AND key = @key", cancellationToken, ("@id", modelId), ("@key", key)).ConfigureAwait(false) == 0)
         {
-            var delete = session.Command("DELETE FROM logged_model_tags WHERE model_id = @id AND key = @key");
-            await using var deleteScope = delete.ConfigureAwait(false);
-            delete.Add("@id", modelId);
-            delete.Add("@key", key);
-            if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
-            {
-                throw TrackingException.NotFound($"No tag with key '{key}' found for model with ID '{modelId}'.");
-            }
+            throw TrackingException.NotFound($"No tag with key '{key}' found for model with ID '{modelId}'.");
         }
 
         await session.CommitAsync().ConfigureAwait(false);

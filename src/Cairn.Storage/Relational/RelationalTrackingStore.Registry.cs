@@ -776,18 +776,6 @@ internal sealed partial class RelationalTrackingStore
         return string.Join(", ", terms);
     }
 
-    private static async Task<int> ExecuteAsync(WriteSession session, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        var command = session.Command(sql);
-        await using var commandScope = command.ConfigureAwait(false);
-        foreach (var (name, value) in parameters)
-        {
-            command.Add(name, value);
-        }
-
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     private static Task TouchRegisteredModelAsync(WriteSession session, long id, long now, CancellationToken cancellationToken) =>
         ExecuteAsync(session, "UPDATE registered_models SET last_updated_time = @now WHERE registered_model_id = @id", cancellationToken, ("@now", now), ("@id", id));
 

@@ -238,15 +238,9 @@ internal sealed partial class RelationalTrackingStore
         var session = await _db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using var sessionScope = session.ConfigureAwait(false);
         await LockActiveRunAsync(session, runId, cancellationToken).ConfigureAwait(false);
+        if (await ExecuteAsync(session, "DELETE FROM tags WHERE run_uuid = @id AND key = @key", cancellationToken, ("@id", runId), ("@key", key)).ConfigureAwait(false) == 0)
         {
-            var delete = session.Command("DELETE FROM tags WHERE run_uuid = @id AND key = @key");
-            await using var deleteScope = delete.ConfigureAwait(false);
-            delete.Add("@id", runId);
-            delete.Add("@key", key);
-            if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
-            {
-                throw TrackingException.NotFound($"No tag with name: {key} in run with id {runId}");
-            }
+            throw TrackingException.NotFound($"No tag with name: {key} in run with id {runId}");
         }
 
         await session.CommitAsync().ConfigureAwait(false);

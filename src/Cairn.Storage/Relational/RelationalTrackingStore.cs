@@ -148,4 +148,17 @@ internal sealed partial class RelationalTrackingStore : IExperimentStore, IRunSt
         ViewType.DeletedOnly => $"{column} = 'deleted'",
         _ => "1 = 1",
     };
+
+    /// <summary>Runs one statement in the write session and returns the number of rows it affected.</summary>
+    private static async Task<int> ExecuteAsync(WriteSession session, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        var command = session.Command(sql);
+        await using var commandScope = command.ConfigureAwait(false);
+        foreach (var (name, value) in parameters)
+        {
+            command.Add(name, value);
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 }
