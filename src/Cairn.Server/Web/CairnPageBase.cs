@@ -73,6 +73,41 @@ public abstract partial class CairnPageBase : ComponentBase
         }
     }
 
+    /// <summary>The message of a form action that the store refused (shown beside the form), or null.</summary>
+    protected string? ActionError { get; private set; }
+
+    /// <summary>The form whose action failed, so the page can show <see cref="ActionError"/> next to it.</summary>
+    protected string? FailedForm { get; private set; }
+
+    /// <summary>
+    /// Runs a form's action and redirects to <paramref name="redirectTo"/> (post/redirect/get, so a reload never repeats it);
+    /// a refused action (invalid name, duplicate, missing resource) stays on the page with its message and HTTP 400 or 404.
+    /// </summary>
+    protected async Task SubmitAsync(string form, Func<CancellationToken, Task> action, Func<string> redirectTo)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ArgumentNullException.ThrowIfNull(redirectTo);
+        if (State != PageState.Ok)
+        {
+            return;
+        }
+
+        try
+        {
+            await action(Aborted);
+        }
+        catch (TrackingException e)
+        {
+            FailedForm = form;
+            ActionError = e.Message;
+            SetStatus(e.Code == TrackingErrorCode.ResourceDoesNotExist ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest);
+            return;
+        }
+
+        // Under static rendering this ends the response with a redirect.
+        Navigation.NavigateTo(redirectTo());
+    }
+
     /// <summary>Shows the not-found view with HTTP 404.</summary>
     protected void NotFound(string message)
     {

@@ -44,7 +44,7 @@ internal static class UiStyles
         .alias { display: inline-block; padding: 1px 8px; margin-right: 4px; border-radius: 6px; font-size: 12px; background: #eef2ff; color: #3730a3; border: 1px solid #c7d2fe; }
         form.search { display: flex; gap: 8px; margin: 12px 0 16px; }
         form.search input[type=text] { flex: 1; max-width: 640px; padding: 8px 10px; border: 1px solid var(--line); border-radius: 8px; font: inherit; background: #fff; }
-        button, .button { padding: 8px 14px; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 8px; font: inherit; cursor: pointer; }
+        button, .button { padding: 8px 14px; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 8px; font: inherit; cursor: pointer; white-space: nowrap; }
         .button.secondary { background: #fff; color: var(--accent); }
         .filter-error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 8px; padding: 8px 12px; margin-bottom: 12px; }
         .pager { display: flex; gap: 8px; margin-top: 12px; }
@@ -66,5 +66,37 @@ internal static class UiStyles
         .notice { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 32px; max-width: 640px; }
         .notice.error h1 { color: #991b1b; }
         .empty { color: var(--muted); padding: 16px; }
+        .page-head { display: flex; justify-content: space-between; align-items: flex-start; gap: 16px; }
+        .page-head .actions { display: flex; gap: 8px; align-items: flex-start; }
+        details.action { position: relative; }
+        details.action > summary { list-style: none; display: inline-block; }
+        details.action > summary::-webkit-details-marker { display: none; }
+        details.action[open] > .action-form { position: absolute; right: 0; top: 42px; z-index: 5; }
+        .action-form { display: flex; gap: 8px; align-items: flex-end; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px; box-shadow: 0 8px 24px rgba(15, 23, 42, .12); white-space: nowrap; }
+        .action-form label, .stack-form label { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: var(--muted); }
+        input[type=text], textarea, select { padding: 7px 10px; border: 1px solid var(--line); border-radius: 8px; font: inherit; background: #fff; color: var(--text); }
+        textarea { width: 100%; resize: vertical; }
+        .stack-form { display: flex; flex-direction: column; gap: 8px; align-items: flex-start; }
+        .stack-form label.check, label.check { flex-direction: row; align-items: center; color: var(--text); font-size: 13px; }
+        .row-form { display: flex; gap: 8px; margin-top: 10px; }
+        form.inline { display: inline; }
+        button.danger { background: #fff; color: #b91c1c; border-color: #fca5a5; }
+        button.danger:hover { background: #fef2f2; }
+        button.link, summary.link { background: none; border: none; color: var(--accent); padding: 0 4px; cursor: pointer; font: inherit; }
+        .edit-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 16px; }
+        .edit-grid h2 { margin-top: 0; }
+        ul.chips { list-style: none; padding: 0; margin: 0 0 6px; display: flex; flex-wrap: wrap; gap: 6px; }
+        ul.chips li { display: inline-flex; align-items: center; }
+        .form-error { margin-top: 10px; }
+        .table-actions { display: flex; gap: 12px; align-items: center; margin-bottom: 10px; }
+        th.select, td.select { width: 28px; padding-right: 0; }
+        .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+        tr.diff td { background: #fffbeb; }
+        tr.diff td:first-child { box-shadow: inset 3px 0 0 #f59e0b; font-weight: 600; }
+        .section-head { display: flex; align-items: baseline; justify-content: space-between; }
+        .toggle { font-size: 13px; }
+        .legend { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 14px; }
+        .legend-item { display: inline-flex; align-items: center; gap: 6px; }
+        .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 6px; vertical-align: middle; }
         """;
 }

@@ -16,6 +16,7 @@ public sealed class UiBrowserTests : IAsyncLifetime
     private IBrowser _browser = null!;
     private string _experimentId = "";
     private string _runId = "";
+    private bool _acceptDialogs;
 
     public async ValueTask InitializeAsync()
     {
@@ -118,6 +119,150 @@ public sealed class UiBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CompareRuns_SelectedInRunTable_ShowsDifferencesAndOverlaidCharts()
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync(new Uri(_server.BaseAddress, $"/experiments/{_experimentId}").ToString());
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "Select lr-run" }).CheckAsync();
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "Select tree-run" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Compare selected runs" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Comparing 2 runs");
+        Assert.Contains("/compare-runs?runs=", page.Url, StringComparison.Ordinal);
+        Assert.Contains(_runId, page.Url, StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("#compare-runs thead")).ToContainTextAsync("lr-run");
+        await Assertions.Expect(page.Locator("#compare-runs thead")).ToContainTextAsync("tree-run");
+
+        var parameters = page.Locator("#compare-params");
+        var learningRate = parameters.Locator("tbody tr", new() { HasText = "learning_rate" });
+        await Assertions.Expect(learningRate).ToHaveClassAsync("diff");
+        await Assertions.Expect(learningRate).ToContainTextAsync("0.01");
+        await Assertions.Expect(learningRate).ToContainTextAsync("0.1");
+        var seed = parameters.Locator("tbody tr", new() { HasText = "seed" });
+        await Assertions.Expect(seed).Not.ToHaveClassAsync("diff");
+        await Assertions.Expect(page.Locator("#compare-metrics tbody tr", new() { HasText = "accuracy" })).ToContainTextAsync("0.88");
+
+        // One chart per metric, with one line per run.
+        var charts = page.Locator("#compare-charts .chart");
+        await Assertions.Expect(charts).ToHaveCountAsync(2);
+        await Assertions.Expect(charts.First.Locator("polyline")).ToHaveCountAsync(2);
+        var strokes = await charts.First.Locator("polyline").EvaluateAllAsync<string[]>("lines => lines.map(l => l.getAttribute('stroke'))");
+        Assert.Equal(2, strokes.Distinct().Count());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(s_screenshots, "compare-runs.png"), FullPage = true });
+
+        // The URL is shareable, and the differences-only view drops equal parameters.
+        await page.Locator("#diff-toggle").ClickAsync();
+        Assert.Contains("diff=only", page.Url, StringComparison.Ordinal);
+        await Assertions.Expect(parameters.Locator("tbody tr", new() { HasText = "seed" })).ToHaveCountAsync(0);
+        await Assertions.Expect(parameters.Locator("tbody tr", new() { HasText = "learning_rate" })).ToHaveCountAsync(1);
+
+        var reopened = await NewPageAsync();
+        var response = await reopened.GotoAsync(page.Url);
+        Assert.Equal(200, response!.Status);
+        await Assertions.Expect(reopened.Locator("h1")).ToHaveTextAsync("Comparing 2 runs");
+
+        var unknown = await reopened.GotoAsync(new Uri(_server.BaseAddress, $"/compare-runs?runs={_runId}&runs=nope").ToString());
+        Assert.Equal(404, unknown!.Status);
+        var none = await reopened.GotoAsync(new Uri(_server.BaseAddress, "/compare-runs").ToString());
+        Assert.Equal(200, none!.Status);
+        await Assertions.Expect(reopened.Locator("#nothing-selected")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Experiments_CreateRenameDelete_FromTheUi()
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync(_server.BaseAddress.ToString());
+        await page.GetByText("New experiment").ClickAsync();
+        await page.Locator("#create-experiment input[name=NewName]").FillAsync("churn-model");
+        await page.Locator("#create-experiment").GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("churn-model");
+        Assert.Matches(@"/experiments/\d+$", page.Url);
+        var experimentUrl = page.Url;
+
+        // A duplicate name is refused next to the form, and nothing is created.
+        await page.GotoAsync(_server.BaseAddress.ToString());
+        await page.GetByText("New experiment").ClickAsync();
+        await page.Locator("#create-experiment input[name=NewName]").FillAsync("iris-ui");
+        var refused = await page.RunAndWaitForResponseAsync(
+            () => page.Locator("#create-experiment").GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync(),
+            r => r.Request.Method == "POST");
+        Assert.Equal(400, refused.Status);
+        await Assertions.Expect(page.Locator(".form-error")).ToContainTextAsync("iris-ui");
+        await Assertions.Expect(page.Locator("#experiments tbody tr", new() { HasText = "iris-ui" })).ToHaveCountAsync(1);
+
+        await page.GotoAsync(experimentUrl);
+        await page.GetByText("Rename").ClickAsync();
+        await page.Locator("#rename-experiment input[name=NewName]").FillAsync("churn-model-v2");
+        await page.Locator("#rename-experiment").GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("churn-model-v2");
+        Assert.Equal(experimentUrl, page.Url);
+
+        // Delete asks first; dismissing keeps the experiment.
+        page.Dialog += (_, dialog) => _ = dialog.Message.Contains("churn-model-v2", StringComparison.Ordinal) && _acceptDialogs ? dialog.AcceptAsync() : dialog.DismissAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("churn-model-v2");
+        _acceptDialogs = true;
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(_server.BaseAddress.ToString());
+        await Assertions.Expect(page.Locator("#experiments")).Not.ToContainTextAsync("churn-model");
+
+        var experiments = await _server.PostJsonAsync("/api/2.0/mlflow/experiments/search", """{"max_results":10,"view_type":"DELETED_ONLY"}""");
+        Assert.Contains(experiments["experiments"]!.AsArray(), e => e!["name"]!.GetValue<string>() == "churn-model-v2");
+    }
+
+    [Fact]
+    public async Task ModelVersionPage_EditsDescriptionStageAliasesAndTags()
+    {
+        var page = await NewPageAsync();
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        var url = new Uri(_server.BaseAddress, "/models/iris_lr_model/versions/1").ToString();
+        await page.GotoAsync(url);
+
+        await page.Locator("#edit-description textarea").FillAsync("Logistic regression, 95% test accuracy.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save description" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#description")).ToHaveTextAsync("Logistic regression, 95% test accuracy.");
+        Assert.Equal(url, page.Url);
+
+        await page.Locator("#transition-stage select").SelectOptionAsync("Staging");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change stage" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#version-overview")).ToContainTextAsync("Staging");
+
+        await page.Locator("#set-alias input[name=Alias]").FillAsync("challenger");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add alias" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#aliases")).ToContainTextAsync("challenger");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove alias champion" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#aliases")).Not.ToContainTextAsync("champion");
+        await Assertions.Expect(page.Locator("#aliases")).ToContainTextAsync("challenger");
+
+        // MLflow reserves aliases shaped like versions; the message shows next to the form.
+        await page.Locator("#set-alias input[name=Alias]").FillAsync("v7");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add alias" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".form-error")).ToBeVisibleAsync();
+
+        await page.GotoAsync(url);
+        await page.Locator("#set-tag input[name=TagKey]").FillAsync("validated_by");
+        await page.Locator("#set-tag input[name=TagValue]").FillAsync("qa-team");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set tag" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#version-tags")).ToContainTextAsync("qa-team");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(s_screenshots, "model-version-edited.png"), FullPage = true });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete tag validated_by" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#version-tags")).Not.ToContainTextAsync("qa-team");
+
+        // What the page did is what the registry API reports.
+        var version = (await _server.GetAsync("/api/2.0/mlflow/model-versions/get?name=iris_lr_model&version=1"))["model_version"]!;
+        Assert.Equal("Logistic regression, 95% test accuracy.", version["description"]!.GetValue<string>());
+        Assert.Equal("Staging", version["current_stage"]!.GetValue<string>());
+        Assert.Equal(["challenger"], version["aliases"]!.AsArray().Select(a => a!.GetValue<string>()));
+
+        await page.GotoAsync(new Uri(_server.BaseAddress, "/models/iris_lr_model").ToString());
+        await page.GetByText("Edit description").ClickAsync();
+        await page.Locator("#edit-model-description textarea").FillAsync("Iris classifiers.");
+        await page.Locator("#edit-model-description").GetByRole(AriaRole.Button, new() { Name = "Save description" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#model-description")).ToHaveTextAsync("Iris classifiers.");
+    }
+
+    [Fact]
     public async Task ExperimentPage_BadFilter_ShowsParserMessageInline()
     {
         var page = await NewPageAsync();
@@ -146,6 +291,29 @@ public sealed class UiBrowserTests : IAsyncLifetime
 
         await page.GotoAsync(new Uri(_server.BaseAddress, "/runs/doesnotexist").ToString());
         await page.ScreenshotAsync(new() { Path = Path.Combine(s_screenshots, "not-found.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task ServerError_ShowsShortMessageWithoutStackTrace()
+    {
+        // Break the database under the running server: the run page's query fails.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_server.DataDirectory, "cairn.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE params RENAME TO params_moved";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var page = await NewPageAsync();
+        var response = await page.GotoAsync(new Uri(_server.BaseAddress, $"/runs/{_runId}").ToString());
+        Assert.Equal(500, response!.Status);
+        await Assertions.Expect(page.Locator(".notice.error")).ToContainTextAsync("Something went wrong");
+        var text = await page.Locator("body").InnerTextAsync();
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("params", text, StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(s_screenshots, "server-error.png"), FullPage = true });
     }
 
     [Fact]
@@ -214,7 +382,8 @@ public sealed class UiBrowserTests : IAsyncLifetime
             ["metrics"] = metrics,
             ["params"] = new JsonArray(
                 new JsonObject { ["key"] = "learning_rate", ["value"] = learningRate },
-                new JsonObject { ["key"] = "model", ["value"] = name.Split('-')[0] }),
+                new JsonObject { ["key"] = "model", ["value"] = name.Split('-')[0] },
+                new JsonObject { ["key"] = "seed", ["value"] = "42" }),
             ["tags"] = new JsonArray(new JsonObject { ["key"] = "team", ["value"] = "ml" }),
         }.ToJsonString());
         await _server.PostJsonAsync("/api/2.0/mlflow/runs/update", new JsonObject

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace Cairn.Server.Tests.Web;
 
@@ -29,6 +30,7 @@ public sealed class UiPagesOnPostgresTests
             ("/models", "pg-model"),
             ("/models/pg-model", "pg-model"),
             ("/models/pg-model/versions/1", runId),
+            ($"/compare-runs?runs={runId}", "Comparing 1 run"),
         })
         {
             using var response = await server.Client.GetAsync(path);
@@ -40,5 +42,28 @@ public sealed class UiPagesOnPostgresTests
 
         using var missing = await server.Client.GetAsync("/runs/0123456789abcdef0123456789abcdef");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        // A form post is handled after the page's data has loaded, then redirects (post/redirect/get).
+        var page = await server.Client.GetStringAsync("/models/pg-model/versions/1");
+        var token = Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "version-description",
+            ["__RequestVerificationToken"] = token,
+            ["Description"] = "edited on " + backend,
+        });
+        using var posted = await server.Client.PostAsync("/models/pg-model/versions/1", form);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Equal("/models/pg-model/versions/1", posted.RequestMessage!.RequestUri!.AbsolutePath);
+        var version = await server.GetAsync("/api/2.0/mlflow/model-versions/get?name=pg-model&version=1");
+        Assert.Equal("edited on " + backend, version["model_version"]!["description"]!.GetValue<string>());
+
+        // Without the antiforgery token the post is refused and nothing changes.
+        using var forged = new FormUrlEncodedContent(new Dictionary<string, string> { ["_handler"] = "version-description", ["Description"] = "forged" });
+        using var refused = await server.Client.PostAsync("/models/pg-model/versions/1", forged);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        version = await server.GetAsync("/api/2.0/mlflow/model-versions/get?name=pg-model&version=1");
+        Assert.Equal("edited on " + backend, version["model_version"]!["description"]!.GetValue<string>());
     }
 }
