@@ -39,6 +39,7 @@ public static class CairnApp
         try
         {
             builder.Services.AddCairnServer(storage, options);
+            builder.Services.Configure<Cairn.Core.Gateway.GatewayOptions>(builder.Configuration.GetSection($"{CairnServerOptions.SectionName}:{Cairn.Core.Gateway.GatewayOptions.SectionName}"));
             var app = builder.Build();
 
             // Resolve once so the container owns the storage and disposes it with the application.

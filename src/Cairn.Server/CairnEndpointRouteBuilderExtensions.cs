@@ -1,3 +1,4 @@
+using Cairn.Server.Gateway;
 using Cairn.Server.Serving;
 using Cairn.Server.Tracking;
 using Cairn.Server.Web;
@@ -18,6 +19,8 @@ public static class CairnEndpointRouteBuilderExtensions
         endpoints.MapMlflowApi();
         endpoints.MapMlflowArtifacts();
         endpoints.MapServing();
+        endpoints.MapGateway();
+        endpoints.MapGatewayKeys();
         endpoints.MapRazorComponents<App>();
         return endpoints;
     }

@@ -1,7 +1,9 @@
 using Cairn.Core.Artifacts;
+using Cairn.Core.Gateway;
 using Cairn.Core.Registry;
 using Cairn.Core.Tracking;
 using Cairn.Server;
+using Cairn.Server.Gateway;
 using Cairn.Server.Serving;
 using Cairn.Storage;
 using Cairn.Storage.Artifacts;
@@ -30,6 +32,19 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton(storage.Registry);
         services.TryAddSingleton<IArtifactStore>(_ => new LocalArtifactStore(options.EffectiveArtifactsDestination));
         services.TryAddSingleton<ModelServer>();
+
+        // The AI gateway: options reload with the configuration; records go to the request log through the batch writer.
+        services.AddOptions<GatewayOptions>();
+        services.TryAddSingleton(storage.RequestLogs);
+        services.TryAddSingleton(storage.VirtualKeys);
+        services.TryAddSingleton<IUsageCounters, InMemoryUsageCounters>();
+        services.TryAddSingleton<GatewayRouter>();
+        services.TryAddSingleton<GatewayHttp>();
+        services.TryAddSingleton<GatewayKeys>();
+        services.TryAddSingleton<GatewayHandler>();
+        services.TryAddSingleton<RequestLogWriter>();
+        services.AddHostedService(static sp => sp.GetRequiredService<RequestLogWriter>());
+        services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Cairn.Contracts.Gateway.GatewayJsonContext.Default));
         // The web UI: static server-rendered Blazor pages (no interactivity, so no circuits or WebAssembly).
         services.AddRazorComponents();
         return new CairnServerBuilder(services);

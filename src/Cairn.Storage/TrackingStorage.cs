@@ -1,3 +1,4 @@
+using Cairn.Core.Gateway;
 using Cairn.Core.Registry;
 using Cairn.Core.Tracking;
 using Cairn.Storage.Relational;
@@ -16,7 +17,15 @@ public sealed class TrackingStorage : IAsyncDisposable
         ArtifactRoot = artifactRoot;
         TimeProvider = timeProvider;
         _store = new RelationalTrackingStore(dialect, WorkspaceIds.Default, artifactRoot, timeProvider);
+        RequestLogs = new RelationalRequestLogStore(dialect, WorkspaceIds.Default);
+        VirtualKeys = new RelationalVirtualKeyStore(dialect, WorkspaceIds.Default);
     }
+
+    /// <summary>The gateway's virtual keys of the default workspace.</summary>
+    public IVirtualKeyStore VirtualKeys { get; }
+
+    /// <summary>The gateway's request log of the default workspace.</summary>
+    public IRequestLogStore RequestLogs { get; }
 
     /// <summary>The experiments of the default workspace.</summary>
     public IExperimentStore Experiments => _store;

@@ -36,7 +36,7 @@ public sealed class CairnTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<CairnTestServer> StartAsync(Backend backend = Backend.Sqlite, Action<CairnServerOptions>? configure = null)
+    public static async Task<CairnTestServer> StartAsync(Backend backend = Backend.Sqlite, Action<CairnServerOptions>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "cairn-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
@@ -50,7 +50,11 @@ public sealed class CairnTestServer : IAsyncDisposable
                 options.BackendStoreUri = postgresUri;
                 configure?.Invoke(options);
             },
-            builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+            builder =>
+            {
+                builder.Logging.SetMinimumLevel(LogLevel.Warning);
+                configureBuilder?.Invoke(builder);
+            });
         await app.StartAsync();
         return new CairnTestServer(app, dataDirectory, postgresUri);
     }

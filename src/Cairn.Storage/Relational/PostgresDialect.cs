@@ -135,8 +135,8 @@ internal sealed class PostgresDialect : SqlDialect
     private static NpgsqlDbType ToDbType(ColumnType type) => type switch
     {
         ColumnType.Text => NpgsqlDbType.Text,
-        ColumnType.Int64 => NpgsqlDbType.Bigint,
-        ColumnType.Double => NpgsqlDbType.Double,
+        ColumnType.Int64 or ColumnType.NullableInt64 => NpgsqlDbType.Bigint,
+        ColumnType.Double or ColumnType.NullableDouble => NpgsqlDbType.Double,
         _ => NpgsqlDbType.Boolean,
     };
 }

@@ -235,5 +235,71 @@ internal static class PostgresMigrations
             INSERT INTO logged_model_metrics (model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest)
                 SELECT model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest FROM metrics WHERE model_id IS NOT NULL;
             """),
+            new(6, "gateway request log", """
+            -- The gateway's request log (issue #4): one row per request, written in batches off the request path.
+            CREATE TABLE request_logs (
+                request_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                workspace_id TEXT COLLATE "C" NOT NULL,
+                timestamp BIGINT NOT NULL,
+                endpoint TEXT COLLATE "C" NOT NULL,
+                key_id TEXT COLLATE "C",
+                requested_model TEXT COLLATE "C",
+                served_model TEXT COLLATE "C",
+                provider TEXT COLLATE "C",
+                route TEXT COLLATE "C",
+                attempts TEXT COLLATE "C" NOT NULL,
+                outcome TEXT COLLATE "C" NOT NULL,
+                status INTEGER NOT NULL,
+                error TEXT COLLATE "C",
+                stream BOOLEAN NOT NULL,
+                cache_hit BOOLEAN NOT NULL,
+                latency_ms DOUBLE PRECISION NOT NULL,
+                ttft_ms DOUBLE PRECISION,
+                prompt_tokens BIGINT,
+                completion_tokens BIGINT,
+                cached_tokens BIGINT,
+                cache_write_tokens BIGINT,
+                reasoning_tokens BIGINT,
+                tokens_estimated BOOLEAN NOT NULL,
+                cost_usd DOUBLE PRECISION,
+                request_body TEXT COLLATE "C",
+                response_body TEXT COLLATE "C",
+                body_truncated BOOLEAN NOT NULL,
+                user_id TEXT COLLATE "C",
+                session_id TEXT COLLATE "C",
+                session_path TEXT COLLATE "C",
+                properties TEXT COLLATE "C" NOT NULL,
+                traceparent TEXT COLLATE "C"
+            );
+            CREATE INDEX ix_request_logs_time ON request_logs (workspace_id, timestamp, request_id);
+            CREATE INDEX ix_request_logs_user ON request_logs (workspace_id, user_id, timestamp);
+            CREATE INDEX ix_request_logs_session ON request_logs (workspace_id, session_id, timestamp);
+            CREATE INDEX ix_request_logs_model ON request_logs (workspace_id, requested_model, timestamp);
+            CREATE INDEX ix_request_logs_key ON request_logs (workspace_id, key_id, timestamp);
+
+            CREATE TABLE request_log_properties (
+                request_id TEXT COLLATE "C" NOT NULL,
+                key TEXT COLLATE "C" NOT NULL,
+                value TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (request_id, key)
+            );
+            CREATE INDEX ix_request_log_properties_key_value ON request_log_properties (key, value, request_id);
+
+            -- Virtual API keys: only the SHA-256 of the secret is stored.
+            CREATE TABLE gateway_keys (
+                key_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                workspace_id TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                prefix TEXT COLLATE "C" NOT NULL,
+                key_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+                allowed_models TEXT COLLATE "C" NOT NULL,
+                requests_per_minute BIGINT,
+                tokens_per_minute BIGINT,
+                budget_usd DOUBLE PRECISION,
+                budget_period TEXT COLLATE "C" NOT NULL,
+                created_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            );
+            """),
 ];
 }

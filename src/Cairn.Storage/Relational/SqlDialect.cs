@@ -9,6 +9,8 @@ internal enum ColumnType
     Int64,
     Double,
     Boolean,
+    NullableInt64,
+    NullableDouble,
 }
 
 /// <summary>Rows to insert, held column by column (one typed array per column), plus columns with one value for every row.</summary>
@@ -44,6 +46,10 @@ internal sealed class ColumnBatch(string table, int rowCount)
     public ColumnBatch Column(string name, double[] values) => Add(name, ColumnType.Double, values);
 
     public ColumnBatch Column(string name, bool[] values) => Add(name, ColumnType.Boolean, values);
+
+    public ColumnBatch Column(string name, long?[] values) => Add(name, ColumnType.NullableInt64, values);
+
+    public ColumnBatch Column(string name, double?[] values) => Add(name, ColumnType.NullableDouble, values);
 
     private ColumnBatch Add(string name, ColumnType type, Array values)
     {

@@ -260,6 +260,8 @@ internal sealed class SqliteDialect : SqlDialect
                         ColumnType.Text => ((string?[])values)[row] is { } text ? raw.sqlite3_bind_text16(statement, i, text) : raw.sqlite3_bind_null(statement, i),
                         ColumnType.Int64 => raw.sqlite3_bind_int64(statement, i, ((long[])values)[row]),
                         ColumnType.Double => raw.sqlite3_bind_double(statement, i, ((double[])values)[row]),
+                        ColumnType.NullableInt64 => ((long?[])values)[row] is { } n ? raw.sqlite3_bind_int64(statement, i, n) : raw.sqlite3_bind_null(statement, i),
+                        ColumnType.NullableDouble => ((double?[])values)[row] is { } d ? raw.sqlite3_bind_double(statement, i, d) : raw.sqlite3_bind_null(statement, i),
                         _ => raw.sqlite3_bind_int64(statement, i, ((bool[])values)[row] ? 1 : 0),
                     };
                     Check(db, rc);

@@ -234,5 +234,71 @@ internal static class SqliteMigrations
             INSERT INTO logged_model_metrics (model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest)
                 SELECT model_id, run_uuid, key, value, timestamp, step, is_nan, dataset_name, dataset_digest FROM metrics WHERE model_id IS NOT NULL;
             """),
+            new(6, "gateway request log", """
+            -- The gateway's request log (issue #4): one row per request, written in batches off the request path.
+            CREATE TABLE request_logs (
+                request_id TEXT NOT NULL PRIMARY KEY,
+                workspace_id TEXT NOT NULL,
+                timestamp INTEGER NOT NULL,
+                endpoint TEXT NOT NULL,
+                key_id TEXT,
+                requested_model TEXT,
+                served_model TEXT,
+                provider TEXT,
+                route TEXT,
+                attempts TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                status INTEGER NOT NULL,
+                error TEXT,
+                stream BOOLEAN NOT NULL,
+                cache_hit BOOLEAN NOT NULL,
+                latency_ms REAL NOT NULL,
+                ttft_ms REAL,
+                prompt_tokens INTEGER,
+                completion_tokens INTEGER,
+                cached_tokens INTEGER,
+                cache_write_tokens INTEGER,
+                reasoning_tokens INTEGER,
+                tokens_estimated BOOLEAN NOT NULL,
+                cost_usd REAL,
+                request_body TEXT,
+                response_body TEXT,
+                body_truncated BOOLEAN NOT NULL,
+                user_id TEXT,
+                session_id TEXT,
+                session_path TEXT,
+                properties TEXT NOT NULL,
+                traceparent TEXT
+            );
+            CREATE INDEX ix_request_logs_time ON request_logs (workspace_id, timestamp, request_id);
+            CREATE INDEX ix_request_logs_user ON request_logs (workspace_id, user_id, timestamp);
+            CREATE INDEX ix_request_logs_session ON request_logs (workspace_id, session_id, timestamp);
+            CREATE INDEX ix_request_logs_model ON request_logs (workspace_id, requested_model, timestamp);
+            CREATE INDEX ix_request_logs_key ON request_logs (workspace_id, key_id, timestamp);
+
+            CREATE TABLE request_log_properties (
+                request_id TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (request_id, key)
+            );
+            CREATE INDEX ix_request_log_properties_key_value ON request_log_properties (key, value, request_id);
+
+            -- Virtual API keys: only the SHA-256 of the secret is stored.
+            CREATE TABLE gateway_keys (
+                key_id TEXT NOT NULL PRIMARY KEY,
+                workspace_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                prefix TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                allowed_models TEXT NOT NULL,
+                requests_per_minute INTEGER,
+                tokens_per_minute INTEGER,
+                budget_usd REAL,
+                budget_period TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                revoked_at INTEGER
+            );
+            """),
 ];
 }

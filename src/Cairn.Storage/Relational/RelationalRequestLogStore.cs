@@ -1,0 +1,285 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Cairn.Core.Gateway;
+using Cairn.Core.Tracking;
+
+namespace Cairn.Storage.Relational;
+
+/// <summary>The gateway's request log of one workspace, on any <see cref="SqlDialect"/>.</summary>
+/// <remarks>Thread-safe. Written by the gateway's batch writer only, so a batch is one transaction and one bulk insert per table.</remarks>
+internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceId) : IRequestLogStore
+{
+    private const string Columns =
+        "request_id, timestamp, endpoint, key_id, requested_model, served_model, provider, route, attempts, outcome, status, error, " +
+        "stream, cache_hit, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, " +
+        "tokens_estimated, cost_usd, request_body, response_body, body_truncated, user_id, session_id, session_path, properties, traceparent";
+
+    /// <inheritdoc />
+    public async Task AppendAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        var n = records.Count;
+        var batch = new ColumnBatch("request_logs", n)
+            .Constant("workspace_id", workspaceId)
+            .Column("request_id", records.Select(r => r.Id).ToArray())
+            .Column("timestamp", records.Select(r => r.Timestamp).ToArray())
+            .Column("endpoint", records.Select(r => r.Endpoint).ToArray())
+            .Column("key_id", records.Select(r => r.KeyId).ToArray())
+            .Column("requested_model", records.Select(r => r.RequestedModel).ToArray())
+            .Column("served_model", records.Select(r => r.ServedModel).ToArray())
+            .Column("provider", records.Select(r => r.Provider).ToArray())
+            .Column("route", records.Select(r => r.Route).ToArray())
+            .Column("attempts", records.Select(r => JsonSerializer.Serialize(r.Attempts.ToList(), RequestLogJsonContext.Default.ListUpstreamAttempt)).ToArray())
+            .Column("outcome", records.Select(r => OutcomeName(r.Outcome)).ToArray())
+            .Column("status", records.Select(r => (long)r.Status).ToArray())
+            .Column("error", records.Select(r => r.Error).ToArray())
+            .Column("stream", records.Select(r => r.Stream).ToArray())
+            .Column("cache_hit", records.Select(r => r.CacheHit).ToArray())
+            .Column("latency_ms", records.Select(r => r.LatencyMs).ToArray())
+            .Column("ttft_ms", records.Select(r => r.TimeToFirstTokenMs).ToArray())
+            .Column("prompt_tokens", records.Select(r => r.Usage?.PromptTokens).ToArray())
+            .Column("completion_tokens", records.Select(r => r.Usage?.CompletionTokens).ToArray())
+            .Column("cached_tokens", records.Select(r => r.Usage?.CachedInputTokens).ToArray())
+            .Column("cache_write_tokens", records.Select(r => r.Usage?.CacheWriteTokens).ToArray())
+            .Column("reasoning_tokens", records.Select(r => r.Usage?.ReasoningTokens).ToArray())
+            .Column("tokens_estimated", records.Select(r => r.Usage?.Estimated ?? false).ToArray())
+            .Column("cost_usd", records.Select(r => r.CostUsd is { } c ? (double?)c : null).ToArray())
+            .Column("request_body", records.Select(r => r.RequestBody).ToArray())
+            .Column("response_body", records.Select(r => r.ResponseBody).ToArray())
+            .Column("body_truncated", records.Select(r => r.BodyTruncated).ToArray())
+            .Column("user_id", records.Select(r => r.UserId).ToArray())
+            .Column("session_id", records.Select(r => r.SessionId).ToArray())
+            .Column("session_path", records.Select(r => r.SessionPath).ToArray())
+            .Column("properties", records.Select(r => JsonSerializer.Serialize(new Dictionary<string, string>(r.Properties), RequestLogJsonContext.Default.DictionaryStringString)).ToArray())
+            .Column("traceparent", records.Select(r => r.TraceParent).ToArray());
+
+        var properties = records.SelectMany(r => r.Properties.Select(p => (r.Id, p.Key, p.Value))).ToList();
+        var session = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        await using var sessionScope = session.ConfigureAwait(false);
+        // A record is written once; a retried batch (after a failed commit) must not fail on the rows that did land.
+        await db.InsertAsync(session, batch, "ON CONFLICT (request_id) DO NOTHING", cancellationToken).ConfigureAwait(false);
+        if (properties.Count > 0)
+        {
+            var propertyBatch = new ColumnBatch("request_log_properties", properties.Count)
+                .Column("request_id", properties.Select(p => p.Id).ToArray())
+                .Column("key", properties.Select(p => p.Key).ToArray())
+                .Column("value", properties.Select(p => p.Value).ToArray());
+            await db.InsertAsync(session, propertyBatch, "ON CONFLICT (request_id, key) DO NOTHING", cancellationToken).ConfigureAwait(false);
+        }
+
+        await session.CommitAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<RequestLogRecord?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var connection = await db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var command = connection.Command($"SELECT {Columns} FROM request_logs WHERE workspace_id = @ws AND request_id = @id");
+        await using var commandScope = command.ConfigureAwait(false);
+        command.Add("@ws", workspaceId);
+        command.Add("@id", id);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<RequestLogRecord>> SearchAsync(RequestLogQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.MaxResults is < 1 or > 1000)
+        {
+            throw TrackingException.Invalid($"max_results must be between 1 and 1000, got {query.MaxResults}.");
+        }
+
+        var where = new List<string> { "workspace_id = @ws" };
+        var parameters = new List<(string, object?)> { ("@ws", workspaceId) };
+        void Add(string condition, string name, object? value)
+        {
+            where.Add(condition);
+            parameters.Add((name, value));
+        }
+
+        if (query.From is { } from)
+        {
+            Add("timestamp >= @from", "@from", from);
+        }
+
+        if (query.To is { } to)
+        {
+            Add("timestamp < @to", "@to", to);
+        }
+
+        if (!string.IsNullOrEmpty(query.Model))
+        {
+            Add("(requested_model = @model OR served_model = @model)", "@model", query.Model);
+        }
+
+        if (!string.IsNullOrEmpty(query.Provider))
+        {
+            Add("provider = @provider", "@provider", query.Provider);
+        }
+
+        if (!string.IsNullOrEmpty(query.KeyId))
+        {
+            Add("key_id = @key", "@key", query.KeyId);
+        }
+
+        if (!string.IsNullOrEmpty(query.UserId))
+        {
+            Add("user_id = @user", "@user", query.UserId);
+        }
+
+        if (!string.IsNullOrEmpty(query.SessionId))
+        {
+            Add("session_id = @session", "@session", query.SessionId);
+        }
+
+        if (query.Outcome is { } outcome)
+        {
+            Add("outcome = @outcome", "@outcome", OutcomeName(outcome));
+        }
+
+        if (query.Property is { } property)
+        {
+            where.Add("request_id IN (SELECT p.request_id FROM request_log_properties p WHERE p.key = @pkey AND p.value = @pvalue)");
+            parameters.Add(("@pkey", property.Key));
+            parameters.Add(("@pvalue", property.Value));
+        }
+
+        // Keyset paging on (timestamp, request_id), newest first: stable while new records arrive, and cheap at any depth.
+        if (ParseToken(query.PageToken) is { } after)
+        {
+            where.Add("(timestamp < @after_ts OR (timestamp = @after_ts AND request_id < @after_id))");
+            parameters.Add(("@after_ts", after.Timestamp));
+            parameters.Add(("@after_id", after.Id));
+        }
+
+        var connection = await db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var command = connection.Command(
+            $"SELECT {Columns} FROM request_logs WHERE {string.Join(" AND ", where)} " +
+            $"ORDER BY timestamp DESC, request_id DESC LIMIT {(query.MaxResults + 1).ToString(CultureInfo.InvariantCulture)}");
+        await using var commandScope = command.ConfigureAwait(false);
+        foreach (var (name, value) in parameters)
+        {
+            command.Add(name, value);
+        }
+
+        var records = new List<RequestLogRecord>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                records.Add(Read(reader));
+            }
+        }
+
+        string? next = null;
+        if (records.Count > query.MaxResults)
+        {
+            records.RemoveAt(records.Count - 1);
+            var last = records[^1];
+            next = Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{last.Timestamp}:{last.Id}")));
+        }
+
+        return new Page<RequestLogRecord>(records, next);
+    }
+
+    private static (long Timestamp, string Id)? ParseToken(string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && long.TryParse(text.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out var timestamp))
+            {
+                return (timestamp, text[(colon + 1)..]);
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw TrackingException.Invalid("Invalid page token.");
+    }
+
+    private static RequestLogRecord Read(DbDataReader reader)
+    {
+        var prompt = reader.GetNullableInt64(16);
+        var completion = reader.GetNullableInt64(17);
+        TokenUsage? usage = prompt is null && completion is null
+            ? null
+            : new TokenUsage(
+                prompt ?? 0,
+                completion ?? 0,
+                reader.GetNullableInt64(18) ?? 0,
+                reader.GetNullableInt64(19) ?? 0,
+                reader.GetNullableInt64(20) ?? 0,
+                reader.GetFlag(21));
+        return new RequestLogRecord
+        {
+            Id = reader.GetString(0),
+            Timestamp = reader.GetInt64(1),
+            Endpoint = reader.GetString(2),
+            KeyId = reader.GetNullableString(3),
+            RequestedModel = reader.GetNullableString(4),
+            ServedModel = reader.GetNullableString(5),
+            Provider = reader.GetNullableString(6),
+            Route = reader.GetNullableString(7),
+            Attempts = JsonSerializer.Deserialize(reader.GetString(8), RequestLogJsonContext.Default.ListUpstreamAttempt) ?? [],
+            Outcome = ParseOutcome(reader.GetString(9)),
+            Status = reader.GetInt32(10),
+            Error = reader.GetNullableString(11),
+            Stream = reader.GetFlag(12),
+            CacheHit = reader.GetFlag(13),
+            LatencyMs = reader.GetDouble(14),
+            TimeToFirstTokenMs = reader.IsDBNull(15) ? null : reader.GetDouble(15),
+            Usage = usage,
+            CostUsd = reader.IsDBNull(22) ? null : (decimal)reader.GetDouble(22),
+            RequestBody = reader.GetNullableString(23),
+            ResponseBody = reader.GetNullableString(24),
+            BodyTruncated = reader.GetFlag(25),
+            UserId = reader.GetNullableString(26),
+            SessionId = reader.GetNullableString(27),
+            SessionPath = reader.GetNullableString(28),
+            Properties = JsonSerializer.Deserialize(reader.GetString(29), RequestLogJsonContext.Default.DictionaryStringString) ?? [],
+            TraceParent = reader.GetNullableString(30),
+        };
+    }
+
+    private static string OutcomeName(RequestOutcome outcome) => outcome switch
+    {
+        RequestOutcome.Success => "success",
+        RequestOutcome.Cancelled => "cancelled",
+        _ => "error",
+    };
+
+    private static RequestOutcome ParseOutcome(string value) => value switch
+    {
+        "success" => RequestOutcome.Success,
+        "cancelled" => RequestOutcome.Cancelled,
+        _ => RequestOutcome.Error,
+    };
+}
+
+[JsonSerializable(typeof(List<UpstreamAttempt>))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(List<string>))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+internal sealed partial class RequestLogJsonContext : JsonSerializerContext;
