@@ -79,11 +79,19 @@ public sealed class CairnTestServer : IAsyncDisposable
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => DisposeAsync(keepData: false);
+
+    /// <summary>Stops the server; with <paramref name="keepData"/> the data folder (and database) stay for a restart.</summary>
+    public async ValueTask DisposeAsync(bool keepData)
     {
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (keepData)
+        {
+            return;
+        }
+
         if (_postgresUri is not null)
         {
             await PostgresDatabase.DropDatabaseAsync(_postgresUri);
