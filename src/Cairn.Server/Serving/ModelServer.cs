@@ -6,6 +6,7 @@ using Cairn.Core.Tracking;
 using Cairn.Server.Registry;
 using Cairn.Server.Tracking;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Cairn.Server.Serving;
 
@@ -92,19 +93,19 @@ internal sealed partial class ModelServer(
         var root = MlflowArtifactsApi.ToStorePath(uri)
             ?? throw new ServingException($"Model '{version.Name}' version {version.Version} has its artifacts at '{uri}', outside Cairn's artifact store; only models stored in Cairn can be served.");
 
-        var files = new List<string>();
+        var files = new List<(string Folder, string Name)>();
         foreach (var entry in await artifacts.ListAsync(root, cancellationToken))
         {
-            var path = ArtifactPath.Combine(root, entry.Path);
             if (entry.IsDirectory)
             {
-                files.AddRange((await artifacts.ListAsync(path, cancellationToken))
+                var folder = ArtifactPath.Combine(root, entry.Path);
+                files.AddRange((await artifacts.ListAsync(folder, cancellationToken))
                     .Where(e => !e.IsDirectory && IsModelFile(e.Path))
-                    .Select(e => ArtifactPath.Combine(path, e.Path)));
+                    .Select(e => (folder, e.Path)));
             }
             else if (IsModelFile(entry.Path))
             {
-                files.Add(path);
+                files.Add((root, entry.Path));
             }
         }
 
@@ -112,36 +113,89 @@ internal sealed partial class ModelServer(
         {
             throw new ServingException(files.Count == 0
                 ? $"Model '{version.Name}' version {version.Version} holds no model file under '{uri}'; {ExpectedFiles}. MLflow's Python flavors (sklearn, pyfunc, ...) are not served; export such a model to ONNX."
-                : $"Model '{version.Name}' version {version.Version} holds more than one model file under '{uri}' ({string.Join(", ", files)}); {ExpectedFiles}.");
+                : $"Model '{version.Name}' version {version.Version} holds more than one model file under '{uri}' ({string.Join(", ", files.Select(f => ArtifactPath.Combine(f.Folder, f.Name)))}); {ExpectedFiles}.");
         }
 
-        var file = files[0];
+        var (modelFolder, fileName) = files[0];
+        var file = ArtifactPath.Combine(modelFolder, fileName);
+        var onnx = fileName.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
+        var model = onnx
+            ? await LoadOnnxAsync(version, modelFolder, fileName, cancellationToken)
+            : await LoadMlNetAsync(version, file, cancellationToken);
+        LogLoaded(logger, onnx ? "ONNX" : "ML.NET", version.Name, version.Version, file);
+        return model;
+    }
+
+    private async Task<IServedModel> LoadMlNetAsync(ModelVersion version, string file, CancellationToken cancellationToken)
+    {
         var buffer = new MemoryStream();
-        var stream = await artifacts.OpenReadAsync(file, cancellationToken)
-            ?? throw new ServingException($"The model file '{file}' of model '{version.Name}' version {version.Version} disappeared.");
-        await using (stream)
-        {
-            await stream.CopyToAsync(buffer, cancellationToken);
-        }
-
+        await CopyArtifactAsync(version, file, buffer, cancellationToken);
         buffer.Position = 0;
-        var onnx = file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
-        IServedModel model;
         try
         {
-            model = onnx
-                ? OnnxServedModel.Load(version.Name, version.Version, buffer.ToArray())
-                : MlNetServedModel.Load(version.Name, version.Version, buffer);
+            return MlNetServedModel.Load(version.Name, version.Version, buffer);
         }
         catch (Exception e) when (e is not ServingException)
         {
-            throw new ServingException(onnx
-                ? $"'{file}' of model '{version.Name}' version {version.Version} is not an ONNX model that ONNX Runtime can load: {e.Message}"
-                : $"'{file}' of model '{version.Name}' version {version.Version} is not an ML.NET model (a .zip saved with mlContext.Model.Save): {e.Message}");
+            throw new ServingException($"'{file}' of model '{version.Name}' version {version.Version} is not an ML.NET model (a .zip saved with mlContext.Model.Save): {e.Message}");
         }
+    }
 
-        LogLoaded(logger, onnx ? "ONNX" : "ML.NET", version.Name, version.Version, file);
-        return model;
+    /// <summary>Loads an ONNX model from a local copy of its folder.</summary>
+    /// <remarks>
+    /// ONNX Runtime reads a model's external data (tensors kept in files beside the .onnx, which MLflow's onnx flavor writes by
+    /// default for tensors over 1 KB) relative to the model's own path, so the model cannot be loaded from its bytes alone.
+    /// The copy is deleted once the session holds the weights.
+    /// </remarks>
+    private async Task<IServedModel> LoadOnnxAsync(ModelVersion version, string folder, string fileName, CancellationToken cancellationToken)
+    {
+        var local = Directory.CreateTempSubdirectory("cairn-onnx-");
+        try
+        {
+            foreach (var entry in await artifacts.ListAsync(folder, cancellationToken))
+            {
+                // Only plain file names: a listing entry must not lead the copy out of its folder.
+                if (!entry.IsDirectory && entry.Path.Length > 0 && Path.GetFileName(entry.Path) == entry.Path && entry.Path is not ("." or ".."))
+                {
+                    var target = File.Create(Path.Combine(local.FullName, entry.Path));
+                    await using (target)
+                    {
+                        await CopyArtifactAsync(version, ArtifactPath.Combine(folder, entry.Path), target, cancellationToken);
+                    }
+                }
+            }
+
+            try
+            {
+                return OnnxServedModel.Load(version.Name, version.Version, Path.Combine(local.FullName, fileName));
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new ServingException($"'{ArtifactPath.Combine(folder, fileName)}' of model '{version.Name}' version {version.Version} is not an ONNX model that ONNX Runtime can load: {e.Message}");
+            }
+        }
+        finally
+        {
+            try
+            {
+                local.Delete(recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // On Windows, a file that ONNX Runtime still maps cannot be deleted; it is left in the temp folder.
+                LogCopyNotDeleted(logger, local.FullName, e);
+            }
+        }
+    }
+
+    private async Task CopyArtifactAsync(ModelVersion version, string path, Stream destination, CancellationToken cancellationToken)
+    {
+        var stream = await artifacts.OpenReadAsync(path, cancellationToken)
+            ?? throw new ServingException($"The file '{path}' of model '{version.Name}' version {version.Version} disappeared.");
+        await using (stream)
+        {
+            await stream.CopyToAsync(destination, cancellationToken);
+        }
     }
 
     private static bool IsModelFile(string path) =>
@@ -149,4 +203,7 @@ internal sealed partial class ModelServer(
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Loaded {Kind} model {Name} version {Version} from {Path}")]
     private static partial void LogLoaded(ILogger logger, string kind, string name, string version, string path);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Could not delete the local copy {Path} of an ONNX model")]
+    private static partial void LogCopyNotDeleted(ILogger logger, string path, Exception exception);
 }

@@ -34,17 +34,17 @@ internal sealed class OnnxServedModel : IServedModel
     /// <inheritdoc />
     public string Version { get; }
 
-    /// <summary>Loads an ONNX model from its bytes.</summary>
-    /// <exception cref="OnnxRuntimeException">ONNX Runtime cannot load <paramref name="model"/>.</exception>
+    /// <summary>Loads an ONNX model from a file; its external data, if any, is read from the files it names beside it.</summary>
+    /// <exception cref="OnnxRuntimeException">ONNX Runtime cannot load the model.</exception>
     /// <exception cref="ServingException">The model has inputs that cannot be fed from JSON.</exception>
-    public static OnnxServedModel Load(string name, string version, byte[] model)
+    public static OnnxServedModel Load(string name, string version, string path)
     {
         // ONNX Runtime writes warnings (such as unused initializers in exported models) straight to stderr; keep errors only.
         var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
         InferenceSession? session = null;
         try
         {
-            session = new InferenceSession(model, options);
+            session = new InferenceSession(path, options);
             var inputs = new List<Input>();
             var batchedInputs = false;
             foreach (var inputName in session.InputNames)

@@ -19,6 +19,10 @@ internal sealed class OnnxModelBuilder
     private readonly List<ProtoWriter> _initializers = [];
     private readonly List<ProtoWriter> _inputs = [];
     private readonly List<ProtoWriter> _outputs = [];
+    private readonly Dictionary<string, MemoryStream> _externalFiles = new(StringComparer.Ordinal);
+
+    /// <summary>Gets the external-data files that <see cref="ExternalInitializer"/> filled, by name, to be placed beside the model.</summary>
+    public IReadOnlyDictionary<string, byte[]> ExternalFiles => _externalFiles.ToDictionary(f => f.Key, f => f.Value.ToArray());
 
     /// <summary>A tensor type; each dimension is a <see cref="long"/> (fixed) or a <see cref="string"/> (symbolic).</summary>
     public static ProtoWriter Tensor(int elementType, params object[] dims)
@@ -59,20 +63,50 @@ internal sealed class OnnxModelBuilder
 
     public OnnxModelBuilder Initializer(string name, long[] dims, float[] values)
     {
-        var raw = new byte[values.Length * sizeof(float)];
-        for (var i = 0; i < values.Length; i++)
+        _initializers.Add(TensorHeader(name, dims).Bytes(9, ToBytes(values)));
+        return this;
+    }
+
+    /// <summary>Adds a float initializer whose data is kept in the external file <paramref name="location"/>, as <c>onnx.save_model(..., save_as_external_data=True)</c> writes it.</summary>
+    public OnnxModelBuilder ExternalInitializer(string name, long[] dims, float[] values, string location)
+    {
+        if (!_externalFiles.TryGetValue(location, out var file))
         {
-            BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * sizeof(float)), values[i]);
+            _externalFiles[location] = file = new MemoryStream();
         }
 
+        var offset = file.Length;
+        var raw = ToBytes(values);
+        file.Write(raw);
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        _initializers.Add(TensorHeader(name, dims)
+            .Message(13, new ProtoWriter().String(1, "location").String(2, location))
+            .Message(13, new ProtoWriter().String(1, "offset").String(2, offset.ToString(culture)))
+            .Message(13, new ProtoWriter().String(1, "length").String(2, raw.Length.ToString(culture)))
+            .Varint(14, 1)); // data_location: EXTERNAL
+        return this;
+    }
+
+    private static ProtoWriter TensorHeader(string name, long[] dims)
+    {
         var tensor = new ProtoWriter();
         foreach (var dim in dims)
         {
             tensor.Varint(1, dim);
         }
 
-        _initializers.Add(tensor.Varint(2, Float).String(8, name).Bytes(9, raw));
-        return this;
+        return tensor.Varint(2, Float).String(8, name);
+    }
+
+    private static byte[] ToBytes(float[] values)
+    {
+        var raw = new byte[values.Length * sizeof(float)];
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * sizeof(float)), values[i]);
+        }
+
+        return raw;
     }
 
     /// <summary>Adds a node; attribute values are <see cref="long"/>, <see cref="long"/>[] or <see cref="string"/>.</summary>

@@ -242,6 +242,30 @@ public sealed class OnnxServingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Invocations_OnnxWithExternalData_ReadsTheWeightsBesideTheModel()
+    {
+        // As mlflow.onnx.log_model saves it by default: model.onnx, its tensors in a file named by a UUID, and MLflow's metadata.
+        const string DataFile = "0b8e3a52-7f36-11ef-9c1e-0242ac120002";
+        var builder = TensorClassifierBuilder(reversed: true, externalData: DataFile);
+        var model = builder.Build();
+        var runId = await _server.CreateRunAsync();
+        await _server.PutArtifactAsync(runId, "model/MLmodel", Encoding.UTF8.GetBytes("flavors:\n  onnx:\n    data: model.onnx\n"));
+        await _server.PutArtifactAsync(runId, "model/model.onnx", model);
+        await _server.PutArtifactAsync(runId, $"model/{DataFile}", builder.ExternalFiles[DataFile]);
+        await _server.RegisterVersionAsync("external", runId, "model");
+
+        var response = await _server.InvokeAsync("external/1", """{"inputs":{"float_input":[[9,0,0,0],[0,0,9,0]]}}""");
+        Assert.Equal([2L, 0L], response["predictions"]!["output_label"]!.AsArray().Select(v => v!.GetValue<long>()));
+
+        // Without its data file the model cannot load: a clear 400, not a 500.
+        var incomplete = await _server.CreateRunAsync();
+        await _server.PutArtifactAsync(incomplete, "model/model.onnx", model);
+        await _server.RegisterVersionAsync("external", incomplete, "model");
+        var error = await _server.InvokeAsync("external/2", """{"inputs":[[9,0,0,0]]}""", 400);
+        Assert.Contains("not an ONNX model that ONNX Runtime can load", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invocations_ZipAndOnnxInOneVersion_Returns400NamingBoth()
     {
         var runId = await _server.CreateRunAsync();
@@ -291,7 +315,10 @@ public sealed class OnnxServingApiTests : IAsyncLifetime
     /// <c>output_probability</c> (ZipMap, seq(map(int64, float))). The first three features are the logits of classes 0, 1, 2
     /// (reversed: of classes 2, 1, 0); the fourth is ignored.
     /// </summary>
-    private static byte[] TensorClassifier(bool reversed)
+    private static byte[] TensorClassifier(bool reversed) => TensorClassifierBuilder(reversed, externalData: null).Build();
+
+    /// <summary>The builder of <see cref="TensorClassifier"/>; with <paramref name="externalData"/>, the coefficients are kept in that external file.</summary>
+    private static B TensorClassifierBuilder(bool reversed, string? externalData)
     {
         var weights = new float[4 * 3];
         for (var feature = 0; feature < 3; feature++)
@@ -299,9 +326,11 @@ public sealed class OnnxServingApiTests : IAsyncLifetime
             weights[(feature * 3) + (reversed ? 2 - feature : feature)] = 1;
         }
 
-        return new B()
-            .Input("float_input", B.Tensor(B.Float, "N", 4L))
-            .Initializer("coefficients", [4, 3], weights)
+        var builder = new B().Input("float_input", B.Tensor(B.Float, "N", 4L));
+        builder = externalData is null
+            ? builder.Initializer("coefficients", [4, 3], weights)
+            : builder.ExternalInitializer("coefficients", [4, 3], weights, externalData);
+        return builder
             .Initializer("intercepts", [3], [0, 0, 0])
             .Node("MatMul", ["float_input", "coefficients"], ["product"])
             .Node("Add", ["product", "intercepts"], ["logits"])
@@ -309,8 +338,7 @@ public sealed class OnnxServingApiTests : IAsyncLifetime
             .Node("Softmax", ["logits"], ["probabilities"], string.Empty, ("axis", 1L))
             .Node("ZipMap", ["probabilities"], ["output_probability"], "ai.onnx.ml", ("classlabels_int64s", new long[] { 0, 1, 2 }))
             .Output("output_label", B.Tensor(B.Int64, "N"))
-            .Output("output_probability", B.SequenceOfMaps(B.Int64, B.Float))
-            .Build();
+            .Output("output_probability", B.SequenceOfMaps(B.Int64, B.Float));
     }
 
     /// <summary>A model that returns its inputs of several element types and ranks: a double [N], b int32 [N, 1], c int64 [N], d bool [N] (negated), e string [N, 1], f float [N, 2, 2].</summary>
