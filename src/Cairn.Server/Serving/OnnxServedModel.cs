@@ -9,8 +9,6 @@ namespace Cairn.Server.Serving;
 /// <remarks>Thread-safe: <see cref="InferenceSession.Run(RunOptions, IReadOnlyDictionary{string, OrtValue}, IReadOnlyCollection{string})"/> may be called concurrently; each call owns its input and output values.</remarks>
 internal sealed class OnnxServedModel : IServedModel
 {
-    private static readonly byte[] s_noRows = """{"predictions":[]}"""u8.ToArray();
-
     private readonly SessionOptions _options;
     private readonly InferenceSession _session;
     private readonly IReadOnlyList<Input> _inputs;
@@ -95,7 +93,7 @@ internal sealed class OnnxServedModel : IServedModel
     {
         if (input is RowsInput { Rows.Count: 0 })
         {
-            return s_noRows;
+            return """{"predictions":[]}"""u8.ToArray();
         }
 
         var feeds = new Dictionary<string, OrtValue>(StringComparer.Ordinal);
