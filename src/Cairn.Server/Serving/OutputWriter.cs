@@ -109,8 +109,8 @@ internal static class OutputWriter
         };
     }
 
-    // JSON has no NaN or infinities; they are written as null.
-    private static void WriteSingle(Utf8JsonWriter writer, float value)
+    /// <summary>Writes a number; JSON has no NaN or infinities, so they are written as null.</summary>
+    internal static void WriteSingle(Utf8JsonWriter writer, float value)
     {
         if (float.IsFinite(value))
         {
@@ -122,7 +122,8 @@ internal static class OutputWriter
         }
     }
 
-    private static void WriteDouble(Utf8JsonWriter writer, double value)
+    /// <summary>Writes a number; JSON has no NaN or infinities, so they are written as null.</summary>
+    internal static void WriteDouble(Utf8JsonWriter writer, double value)
     {
         if (double.IsFinite(value))
         {

@@ -33,8 +33,8 @@ internal static class ServingApi
 
             using (document)
             {
-                var rows = ServingRequest.ReadRows(document.RootElement);
-                return Results.Bytes(model.Predict(rows), "application/json");
+                var input = ServingRequest.Read(document.RootElement);
+                return Results.Bytes(model.Predict(input), "application/json");
             }
         }
         catch (ServingException e)

@@ -2,7 +2,19 @@ using System.Text.Json;
 
 namespace Cairn.Server.Serving;
 
-/// <summary>Reads the rows of a scoring request in the JSON shapes of MLflow's scoring server.</summary>
+/// <summary>The input of one scoring request: rows of named columns, or tensors.</summary>
+internal abstract record ServingInput;
+
+/// <summary>Rows, each a map from column name to value; <see cref="Columns"/> lists the column names in order of first appearance.</summary>
+internal sealed record RowsInput(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> Rows) : ServingInput;
+
+/// <summary>Tensors by input name (<c>{"inputs": {"x": [[...]]}}</c>); <see cref="Field"/> is the request field that held them.</summary>
+internal sealed record NamedTensorsInput(string Field, IReadOnlyDictionary<string, JsonElement> Tensors) : ServingInput;
+
+/// <summary>One unnamed tensor (<c>{"instances": [[...], [...]]}</c>), for a model with a single input.</summary>
+internal sealed record TensorInput(string Field, JsonElement Tensor) : ServingInput;
+
+/// <summary>Reads the input of a scoring request in the JSON shapes of MLflow's scoring server.</summary>
 internal static class ServingRequest
 {
     public const string RequiredInputFormat =
@@ -10,8 +22,8 @@ internal static class ServingRequest
 
     private static readonly string[] s_formats = ["dataframe_split", "dataframe_records", "instances", "inputs"];
 
-    /// <summary>Returns the rows of <paramref name="root"/>, each a map from column name to value.</summary>
-    public static IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> ReadRows(JsonElement root)
+    /// <summary>Returns the input held by <paramref name="root"/>; its values stay tied to <paramref name="root"/>'s document.</summary>
+    public static ServingInput Read(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -31,11 +43,12 @@ internal static class ServingRequest
         return format switch
         {
             "dataframe_split" => ReadSplit(value),
-            _ => ReadRecords(value, format),
+            "dataframe_records" => ReadRecords(value, format),
+            _ => ReadInstancesOrInputs(value, format),
         };
     }
 
-    private static List<IReadOnlyDictionary<string, JsonElement>> ReadSplit(JsonElement split)
+    private static RowsInput ReadSplit(JsonElement split)
     {
         if (split.ValueKind != JsonValueKind.Object
             || !split.TryGetProperty("columns", out var columnsElement) || columnsElement.ValueKind != JsonValueKind.Array
@@ -70,37 +83,71 @@ internal static class ServingRequest
             rows.Add(values);
         }
 
-        return rows;
+        return new RowsInput(columns.Distinct(StringComparer.Ordinal).ToList(), rows);
     }
 
-    private static List<IReadOnlyDictionary<string, JsonElement>> ReadRecords(JsonElement records, string format)
+    private static ServingInput ReadInstancesOrInputs(JsonElement value, string format)
+    {
+        if (value.ValueKind == JsonValueKind.Object)
+        {
+            var tensors = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in value.EnumerateObject())
+            {
+                if (!tensors.TryAdd(property.Name, property.Value))
+                {
+                    throw new ServingException($"Invalid input. '{format}' names input '{property.Name}' more than once.");
+                }
+            }
+
+            return new NamedTensorsInput(format, tensors);
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw new ServingException($"Invalid input. '{format}' must be a list of row objects, a list of values (one tensor), or an object mapping input names to values.");
+        }
+
+        var objects = value.EnumerateArray().Count(item => item.ValueKind == JsonValueKind.Object);
+        if (objects == value.GetArrayLength())
+        {
+            return ReadRecords(value, format);
+        }
+
+        return objects == 0
+            ? new TensorInput(format, value)
+            : throw new ServingException($"Invalid input. '{format}' mixes row objects with other values; send either a list of row objects or a (nested) list of values.");
+    }
+
+    private static RowsInput ReadRecords(JsonElement records, string format)
     {
         if (records.ValueKind != JsonValueKind.Array)
         {
-            throw new ServingException(format == "inputs"
-                ? "Invalid input. Only a list of row objects is supported for 'inputs' (tensor inputs are not served yet)."
-                : $"Invalid input. '{format}' must be a list of row objects.");
+            throw new ServingException($"Invalid input. '{format}' must be a list of row objects.");
         }
 
+        var columns = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var rows = new List<IReadOnlyDictionary<string, JsonElement>>();
         foreach (var record in records.EnumerateArray())
         {
             if (record.ValueKind != JsonValueKind.Object)
             {
-                throw new ServingException(format == "inputs"
-                    ? "Invalid input. Only a list of row objects is supported for 'inputs' (tensor inputs are not served yet)."
-                    : $"Invalid input. Item {rows.Count} of '{format}' must be an object mapping column names to values.");
+                throw new ServingException($"Invalid input. Item {rows.Count} of '{format}' must be an object mapping column names to values.");
             }
 
             var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var property in record.EnumerateObject())
             {
                 values[property.Name] = property.Value;
+                if (seen.Add(property.Name))
+                {
+                    columns.Add(property.Name);
+                }
             }
 
             rows.Add(values);
         }
 
-        return rows;
+        return new RowsInput(columns, rows);
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
@@ -72,6 +71,9 @@ public sealed class ServingApiTests : IAsyncLifetime
 
         var unknownShape = await InvokeAsync("m/1", """{"rows":[{"X1":1.0,"X2":1.0}]}""", 400);
         Assert.Contains("dataframe_split", unknownShape["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var tensor = await InvokeAsync("m/1", """{"inputs":{"X1":[1.0],"X2":[1.0]}}""", 400);
+        Assert.Contains("ONNX", tensor["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -88,14 +90,15 @@ public sealed class ServingApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Invocations_VersionWithoutMlNetZip_Returns400()
+    public async Task Invocations_VersionWithoutModelFile_Returns400()
     {
-        var runId = await CreateRunAsync();
-        await PutAsync($"/api/2.0/mlflow-artifacts/artifacts/0/{runId}/artifacts/model/MLmodel", Encoding.UTF8.GetBytes("flavors: {}\n"));
-        await RegisterVersionAsync("sk", runId);
+        var runId = await _server.CreateRunAsync();
+        await _server.PutArtifactAsync(runId, "model/MLmodel", Encoding.UTF8.GetBytes("flavors: {}\n"));
+        await _server.RegisterVersionAsync("sk", runId, "model");
 
         var error = await InvokeAsync("sk/1", """{"instances":[{"X1":1.0,"X2":1.0}]}""", 400);
         Assert.Contains("ML.NET", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("ONNX", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     private static void AssertLabels(JsonObject response, params string[] expected)
@@ -105,38 +108,9 @@ public sealed class ServingApiTests : IAsyncLifetime
     }
 
     private async Task<JsonObject> InvokeAsync(string model, string body, int expectedStatus = 200) =>
-        await _server.PostJsonAsync($"/serving/models/{model}/invocations", body, expectedStatus);
+        await _server.InvokeAsync(model, body, expectedStatus);
 
-    private async Task RegisterAsync(string name, byte[] zip)
-    {
-        var runId = await CreateRunAsync();
-        await PutAsync($"/api/2.0/mlflow-artifacts/artifacts/0/{runId}/artifacts/model/model.zip", zip);
-        await RegisterVersionAsync(name, runId);
-    }
-
-    private async Task<string> CreateRunAsync()
-    {
-        var run = await _server.PostJsonAsync("/api/2.0/mlflow/runs/create", """{"experiment_id":"0"}""");
-        return run["run"]!["info"]!["run_id"]!.GetValue<string>();
-    }
-
-    private async Task RegisterVersionAsync(string name, string runId)
-    {
-        using (var content = new StringContent($$"""{"name":"{{name}}"}""", Encoding.UTF8, "application/json"))
-        using (var create = await _server.Client.PostAsync("/api/2.0/mlflow/registered-models/create", content))
-        {
-            Assert.True(create.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest);
-        }
-
-        await _server.PostJsonAsync("/api/2.0/mlflow/model-versions/create", $$"""{"name":"{{name}}","source":"runs:/{{runId}}/model","run_id":"{{runId}}"}""");
-    }
-
-    private async Task PutAsync(string path, byte[] content)
-    {
-        using var body = new ByteArrayContent(content);
-        using var response = await _server.Client.PutAsync(path, body);
-        Assert.True(response.IsSuccessStatusCode, $"PUT {path}: {(int)response.StatusCode}");
-    }
+    private async Task RegisterAsync(string name, byte[] zip) => await _server.RegisterModelFileAsync(name, "model.zip", zip);
 
     /// <summary>Trains a two-class model on points near (0,0) ("low") and (10,10) ("high"); swapped, the labels trade places.</summary>
     private static byte[] TrainModel(bool swapLabels)

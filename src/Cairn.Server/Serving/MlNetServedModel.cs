@@ -8,12 +8,12 @@ namespace Cairn.Server.Serving;
 
 /// <summary>A loaded ML.NET model and the input columns it reads; scores batches of JSON rows.</summary>
 /// <remarks>Thread-safe: each call builds its own <see cref="IDataView"/> and calls <see cref="ITransformer.Transform"/>, never a shared <c>PredictionEngine</c>.</remarks>
-internal sealed class ServedModel
+internal sealed class MlNetServedModel : IServedModel
 {
     private readonly ITransformer _transformer;
     private readonly IReadOnlyList<InputColumn> _inputs;
 
-    private ServedModel(string name, string version, ITransformer transformer, IReadOnlyList<InputColumn> inputs)
+    private MlNetServedModel(string name, string version, ITransformer transformer, IReadOnlyList<InputColumn> inputs)
     {
         Name = name;
         Version = version;
@@ -21,12 +21,14 @@ internal sealed class ServedModel
         _inputs = inputs;
     }
 
+    /// <inheritdoc />
     public string Name { get; }
 
+    /// <inheritdoc />
     public string Version { get; }
 
     /// <summary>Loads a model saved with <c>mlContext.Model.Save</c>; the stream must be seekable.</summary>
-    public static ServedModel Load(string name, string version, Stream zip)
+    public static MlNetServedModel Load(string name, string version, Stream zip)
     {
         var context = new MLContext();
         var transformer = context.Model.Load(zip, out var inputSchema);
@@ -56,28 +58,33 @@ internal sealed class ServedModel
             inputs.Add(new InputColumn(column.Name, column.Type, required));
         }
 
-        return new ServedModel(name, version, transformer, inputs);
+        return new MlNetServedModel(name, version, transformer, inputs);
     }
 
-    /// <summary>Scores <paramref name="rows"/> and returns the response body <c>{"predictions": [...]}</c>.</summary>
-    public byte[] Predict(IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> rows)
+    /// <inheritdoc />
+    public byte[] Predict(ServingInput input)
     {
-        var columns = new List<InMemoryColumn>();
-        foreach (var input in _inputs)
+        if (input is not RowsInput { Rows: var rows })
         {
-            var present = rows.Count(r => r.ContainsKey(input.Name));
-            if (present == 0 && !input.Required)
+            throw new ServingException("ML.NET models score rows: send 'dataframe_split', 'dataframe_records', or 'instances'/'inputs' as a list of row objects. Tensor inputs are served for ONNX models only.");
+        }
+
+        var columns = new List<InMemoryColumn>();
+        foreach (var column in _inputs)
+        {
+            var present = rows.Count(r => r.ContainsKey(column.Name));
+            if (present == 0 && !column.Required)
             {
                 continue;
             }
 
             if (present < rows.Count)
             {
-                var missingAt = rows.Select((r, i) => (r, i)).First(x => !x.r.ContainsKey(input.Name)).i;
-                throw new ServingException($"Row {missingAt} is missing the model's required input column '{input.Name}' ({Describe(input.Type)}).");
+                var missingAt = rows.Select((r, i) => (r, i)).First(x => !x.r.ContainsKey(column.Name)).i;
+                throw new ServingException($"Row {missingAt} is missing the model's required input column '{column.Name}' ({Describe(column.Type)}).");
             }
 
-            columns.Add(BuildColumn(input, rows));
+            columns.Add(BuildColumn(column, rows));
         }
 
         var data = new InMemoryDataView(columns, rows.Count);
@@ -120,6 +127,9 @@ internal sealed class ServedModel
 
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <inheritdoc />
+    public void Dispose() => (_transformer as IDisposable)?.Dispose();
 
     private static InMemoryColumn BuildColumn(InputColumn input, IReadOnlyList<IReadOnlyDictionary<string, JsonElement>> rows)
     {
