@@ -13,10 +13,12 @@ internal static class GatewayApi
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
     {
         var v1 = endpoints.MapGroup("/v1").WithTags("Gateway");
-        v1.MapPost("/chat/completions", static (HttpContext context, GatewayHandler handler) => handler.HandleOpenAiAsync(context, "chat.completions", "chat/completions"))
+        v1.MapPost("/chat/completions", static (HttpContext context, GatewayHandler handler) => handler.HandleAsync(context, "chat.completions", "chat/completions", ClientProtocol.OpenAI))
             .WithName("ChatCompletions");
-        v1.MapPost("/embeddings", static (HttpContext context, GatewayHandler handler) => handler.HandleOpenAiAsync(context, "embeddings", "embeddings"))
+        v1.MapPost("/embeddings", static (HttpContext context, GatewayHandler handler) => handler.HandleAsync(context, "embeddings", "embeddings", ClientProtocol.OpenAI))
             .WithName("Embeddings");
+        v1.MapPost("/messages", static (HttpContext context, GatewayHandler handler) => handler.HandleAsync(context, "messages", "messages", ClientProtocol.Anthropic))
+            .WithName("AnthropicMessages");
         v1.MapGet("/models", ListModelsAsync).WithName("ListModels");
         return endpoints;
     }

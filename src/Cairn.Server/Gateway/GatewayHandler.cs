@@ -24,9 +24,18 @@ internal sealed partial class GatewayHandler(
 
     private static readonly OpenAiAdapter s_openAi = new(azure: false);
     private static readonly OpenAiAdapter s_azure = new(azure: true);
+    private static readonly AnthropicAdapter s_anthropic = new();
+    private static readonly GeminiAdapter s_gemini = new();
+    private static readonly AnthropicPassThroughAdapter s_anthropicPassThrough = new();
+    private static readonly AnthropicClientAdapter s_anthropicOverOpenAi = new(s_openAi);
+    private static readonly AnthropicClientAdapter s_anthropicOverAzure = new(s_azure);
+    private static readonly AnthropicClientAdapter s_anthropicOverGemini = new(s_gemini);
 
-    /// <summary>Handles an OpenAI-protocol call (<c>/v1/chat/completions</c>, <c>/v1/embeddings</c>).</summary>
-    public async Task HandleOpenAiAsync(HttpContext context, string endpoint, string upstreamPath)
+    /// <summary>
+    /// Handles a call in the client's protocol: OpenAI's (<c>/v1/chat/completions</c>, <c>/v1/embeddings</c>) or
+    /// Anthropic's (<c>/v1/messages</c>).
+    /// </summary>
+    public async Task HandleAsync(HttpContext context, string endpoint, string upstreamPath, ClientProtocol protocol)
     {
         var started = Stopwatch.GetTimestamp();
         var record = new RecordBuilder
@@ -73,17 +82,18 @@ internal sealed partial class GatewayHandler(
                 Body = body,
                 Model = info.Model,
                 Stream = info.Stream,
-                ClientWantsStreamUsage = info.IncludeUsage,
+                ClientWantsStreamUsage = info.IncludeUsage || protocol == ClientProtocol.Anthropic,
                 ClientAuthorization = identity.ForwardAuthorization,
+                Created = time.GetUtcNow().ToUnixTimeSeconds(),
             };
             await keys.CheckLimitsAsync(identity, context.RequestAborted);
-            await ForwardAsync(context, call, targets, record, started, storeResponse);
+            await ForwardAsync(context, call, targets, protocol, record, started, storeResponse);
             keys.RecordUsage(identity, record.Usage, record.CostUsd);
         }
         catch (GatewayException e)
         {
             record.Fail(e.Status, e.Message);
-            await e.WriteAsync(context);
+            await e.WriteAsync(context, protocol);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -95,7 +105,7 @@ internal sealed partial class GatewayHandler(
         {
             LogUnexpected(logger, record.Id, e);
             record.Fail(StatusCodes.Status500InternalServerError, "Internal error in the Cairn gateway.");
-            await new GatewayException(StatusCodes.Status500InternalServerError, $"Internal error in the Cairn gateway (request {record.Id}).", "server_error").WriteAsync(context);
+            await new GatewayException(StatusCodes.Status500InternalServerError, $"Internal error in the Cairn gateway (request {record.Id}).", "server_error").WriteAsync(context, protocol);
         }
         finally
         {
@@ -104,12 +114,12 @@ internal sealed partial class GatewayHandler(
         }
     }
 
-    private async Task ForwardAsync(HttpContext context, GatewayCall call, IReadOnlyList<UpstreamTarget> targets, RecordBuilder record, long started, bool storeResponse)
+    private async Task ForwardAsync(HttpContext context, GatewayCall call, IReadOnlyList<UpstreamTarget> targets, ClientProtocol protocol, RecordBuilder record, long started, bool storeResponse)
     {
         UpstreamFailure? last = null;
         foreach (var target in targets)
         {
-            var adapter = AdapterFor(target.Provider.Kind);
+            var adapter = AdapterFor(target.Provider.Kind, protocol);
             for (var attempt = 0; attempt <= Math.Max(0, target.Retry.MaxRetries); attempt++)
             {
                 if (attempt > 0 || last is not null && last.Target == target)
@@ -132,7 +142,7 @@ internal sealed partial class GatewayHandler(
                 last = outcome;
                 if (!outcome.Retryable)
                 {
-                    await RelayFailureAsync(context, outcome, record);
+                    await RelayFailureAsync(context, outcome, protocol, record);
                     return;
                 }
             }
@@ -143,7 +153,7 @@ internal sealed partial class GatewayHandler(
             throw GatewayException.ModelNotFound(call.Model);
         }
 
-        await RelayFailureAsync(context, last, record);
+        await RelayFailureAsync(context, last, protocol, record);
     }
 
     /// <summary>One upstream attempt; null when the answer reached the client, else the failure.</summary>
@@ -306,7 +316,7 @@ internal sealed partial class GatewayHandler(
         }
     }
 
-    private static async Task RelayFailureAsync(HttpContext context, UpstreamFailure failure, RecordBuilder record)
+    private static async Task RelayFailureAsync(HttpContext context, UpstreamFailure failure, ClientProtocol protocol, RecordBuilder record)
     {
         record.Fail(failure.ClientStatus, failure.Message);
         if (context.Response.HasStarted)
@@ -321,18 +331,25 @@ internal sealed partial class GatewayHandler(
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
 
-        var body = failure.Body ?? GatewayException.Format(failure.Message, failure.ClientStatus >= 500 ? "server_error" : "invalid_request_error", null, null);
+        var body = failure.Body ?? (protocol == ClientProtocol.Anthropic
+            ? AnthropicErrors.Format(failure.ClientStatus, failure.Message)
+            : GatewayException.Format(failure.Message, failure.ClientStatus >= 500 ? "server_error" : "invalid_request_error", null, null));
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
     private ModelPrice? Price(UpstreamTarget target, string? servedModel) =>
         target.Price ?? router.Prices.Find(target.Model) ?? router.Prices.Find(servedModel);
 
-    private static ProviderAdapter AdapterFor(ProviderKind kind) => kind switch
+    private static ProviderAdapter AdapterFor(ProviderKind kind, ClientProtocol protocol) => (protocol, kind) switch
     {
-        ProviderKind.AzureOpenAI => s_azure,
-        ProviderKind.OpenAI => s_openAi,
-        _ => throw new GatewayException(StatusCodes.Status501NotImplemented, $"Provider kind {kind} is not supported yet.", "server_error"),
+        (ClientProtocol.OpenAI, ProviderKind.AzureOpenAI) => s_azure,
+        (ClientProtocol.OpenAI, ProviderKind.Anthropic) => s_anthropic,
+        (ClientProtocol.OpenAI, ProviderKind.Gemini) => s_gemini,
+        (ClientProtocol.OpenAI, _) => s_openAi,
+        (_, ProviderKind.Anthropic) => s_anthropicPassThrough,
+        (_, ProviderKind.AzureOpenAI) => s_anthropicOverAzure,
+        (_, ProviderKind.Gemini) => s_anthropicOverGemini,
+        _ => s_anthropicOverOpenAi,
     };
 
     private static bool IsRetryable(int status) => status is 408 or 409 or 429 or 500 or 502 or 503 or 504 or 529;

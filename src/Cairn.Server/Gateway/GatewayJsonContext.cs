@@ -5,4 +5,5 @@ namespace Cairn.Server.Gateway;
 
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonNode))]
+[JsonSerializable(typeof(Dictionary<string, long>))]
 internal sealed partial class GatewayNodeJsonContext : JsonSerializerContext;

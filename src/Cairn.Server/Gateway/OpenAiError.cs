@@ -3,6 +3,16 @@ using Microsoft.AspNetCore.Http;
 
 namespace Cairn.Server.Gateway;
 
+/// <summary>The API a client speaks to the gateway.</summary>
+internal enum ClientProtocol
+{
+    /// <summary>OpenAI's (chat completions, embeddings).</summary>
+    OpenAI,
+
+    /// <summary>Anthropic's Messages API.</summary>
+    Anthropic,
+}
+
 /// <summary>A failure answered in OpenAI's error format: <c>{"error":{"message","type","param","code"}}</c>.</summary>
 internal sealed class GatewayException(int status, string message, string type, string? code = null, string? param = null, TimeSpan? retryAfter = null)
     : Exception(message)
@@ -29,8 +39,8 @@ internal sealed class GatewayException(int status, string message, string type, 
     public static GatewayException TooLarge(long limit) =>
         new(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than the gateway's limit of {limit} bytes.", "invalid_request_error", "request_too_large");
 
-    /// <summary>Writes the error body (and <c>Retry-After</c> when set) unless the response has started.</summary>
-    public async Task WriteAsync(HttpContext context)
+    /// <summary>Writes the error in the client's protocol (and <c>Retry-After</c> when set) unless the response has started.</summary>
+    public async Task WriteAsync(HttpContext context, ClientProtocol protocol = ClientProtocol.OpenAI)
     {
         if (context.Response.HasStarted)
         {
@@ -44,7 +54,7 @@ internal sealed class GatewayException(int status, string message, string type, 
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        await context.Response.Body.WriteAsync(Body(), context.RequestAborted);
+        await context.Response.Body.WriteAsync(protocol == ClientProtocol.Anthropic ? AnthropicErrors.Format(Status, Message) : Body(), context.RequestAborted);
     }
 
     /// <summary>The error as OpenAI's JSON.</summary>

@@ -23,6 +23,9 @@ internal sealed class GatewayCall
 
     /// <summary>The client's own upstream credential (its <c>Authorization</c> when Cairn's key came in another header).</summary>
     public string? ClientAuthorization { get; init; }
+
+    /// <summary>The <c>created</c> time (Unix seconds) for translated responses.</summary>
+    public long Created { get; init; }
 }
 
 /// <summary>The successful non-streamed answer, in the client's protocol.</summary>
@@ -59,6 +62,27 @@ internal abstract class ProviderAdapter
 
     /// <summary>Converts an upstream error body into OpenAI's error format.</summary>
     public abstract byte[] ConvertError(int status, byte[] upstreamBody);
+
+    /// <summary>Parses a JSON object body (already checked to be one) for translation.</summary>
+    protected static System.Text.Json.Nodes.JsonObject ParseObject(ReadOnlyMemory<byte> body) =>
+        System.Text.Json.Nodes.JsonNode.Parse(body.Span)?.AsObject() ?? throw GatewayException.InvalidRequest("The request body must be a JSON object.");
+
+    /// <summary>Serialises a translated body.</summary>
+    protected static byte[] Serialize(System.Text.Json.Nodes.JsonObject node) =>
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(node, GatewayNodeJsonContext.Default.JsonObject);
+
+    /// <summary>Runs a translation, turning what the upstream protocol cannot express into a 400 for the client.</summary>
+    protected static T Translate<T>(Func<T> translate)
+    {
+        try
+        {
+            return translate();
+        }
+        catch (Cairn.Core.Gateway.Translation.TranslationException e)
+        {
+            throw GatewayException.InvalidRequest(e.Message, e.Param);
+        }
+    }
 
     protected static string? ResolveSecret(string? configured) =>
         configured is { Length: > 4 } && configured.StartsWith("env:", StringComparison.Ordinal)
