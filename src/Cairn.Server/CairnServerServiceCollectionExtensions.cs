@@ -36,6 +36,7 @@ public static class CairnServerServiceCollectionExtensions
         // The AI gateway: options reload with the configuration; records go to the request log through the batch writer.
         services.AddOptions<GatewayOptions>();
         services.TryAddSingleton(storage.RequestLogs);
+        services.TryAddSingleton(storage.UsageReports);
         services.TryAddSingleton(storage.VirtualKeys);
         services.TryAddSingleton<IUsageCounters, InMemoryUsageCounters>();
         services.TryAddSingleton<GatewayRouter>();

@@ -17,7 +17,9 @@ public sealed class TrackingStorage : IAsyncDisposable
         ArtifactRoot = artifactRoot;
         TimeProvider = timeProvider;
         _store = new RelationalTrackingStore(dialect, WorkspaceIds.Default, artifactRoot, timeProvider);
-        RequestLogs = new RelationalRequestLogStore(dialect, WorkspaceIds.Default);
+        var requestLogs = new RelationalRequestLogStore(dialect, WorkspaceIds.Default);
+        RequestLogs = requestLogs;
+        UsageReports = requestLogs;
         VirtualKeys = new RelationalVirtualKeyStore(dialect, WorkspaceIds.Default);
     }
 
@@ -26,6 +28,9 @@ public sealed class TrackingStorage : IAsyncDisposable
 
     /// <summary>The gateway's request log of the default workspace.</summary>
     public IRequestLogStore RequestLogs { get; }
+
+    /// <summary>Usage reports over the request log of the default workspace.</summary>
+    public IUsageReportStore UsageReports { get; }
 
     /// <summary>The experiments of the default workspace.</summary>
     public IExperimentStore Experiments => _store;

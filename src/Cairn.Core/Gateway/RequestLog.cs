@@ -152,3 +152,66 @@ public sealed record RequestLogQuery
     /// <summary>The page token from the previous page.</summary>
     public string? PageToken { get; init; }
 }
+
+/// <summary>How usage is split into series.</summary>
+public enum UsageSplit
+{
+    /// <summary>One series for everything.</summary>
+    None,
+
+    /// <summary>By requested model.</summary>
+    Model,
+
+    /// <summary>By virtual key.</summary>
+    Key,
+
+    /// <summary>By user id.</summary>
+    User,
+
+    /// <summary>By provider.</summary>
+    Provider,
+}
+
+/// <summary>A usage report: requests between two times, in buckets, split by one dimension.</summary>
+public sealed record UsageQuery(long From, long To, long BucketMs, UsageSplit Split = UsageSplit.None);
+
+/// <summary>The usage of one series in one time bucket.</summary>
+public sealed record UsageBucket
+{
+    /// <summary>The bucket's start (Unix ms).</summary>
+    public required long Start { get; init; }
+
+    /// <summary>The series (model, key, user or provider; empty when unknown or not split).</summary>
+    public required string Group { get; init; }
+
+    /// <summary>Requests.</summary>
+    public long Requests { get; init; }
+
+    /// <summary>Requests that ended in an error.</summary>
+    public long Errors { get; init; }
+
+    /// <summary>Input tokens.</summary>
+    public long PromptTokens { get; init; }
+
+    /// <summary>Output tokens.</summary>
+    public long CompletionTokens { get; init; }
+
+    /// <summary>Cached input tokens.</summary>
+    public long CachedTokens { get; init; }
+
+    /// <summary>Cost in US dollars.</summary>
+    public decimal CostUsd { get; init; }
+
+    /// <summary>Median latency in milliseconds.</summary>
+    public double LatencyP50Ms { get; init; }
+
+    /// <summary>95th percentile latency in milliseconds.</summary>
+    public double LatencyP95Ms { get; init; }
+}
+
+/// <summary>Aggregates the request log for usage reports.</summary>
+public interface IUsageReportStore
+{
+    /// <summary>Usage per bucket and series, in time order.</summary>
+    Task<IReadOnlyList<UsageBucket>> UsageAsync(UsageQuery query, CancellationToken cancellationToken);
+}

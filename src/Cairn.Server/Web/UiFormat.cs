@@ -76,4 +76,18 @@ internal static class UiFormat
 
         return builder.ToString();
     }
+
+    /// <summary>A duration in milliseconds, as "850 ms" or "2.4 s".</summary>
+    public static string Milliseconds(double ms) => ms < 1000
+        ? ms.ToString(ms < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " ms"
+        : (ms / 1000).ToString("0.0#", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>A cost in US dollars with enough digits for fractions of a cent, or empty when unknown.</summary>
+    public static string Cost(decimal? usd) => usd switch
+    {
+        null => "",
+        0 => "$0",
+        < 0.01m => "$" + usd.Value.ToString("0.######", CultureInfo.InvariantCulture),
+        _ => "$" + usd.Value.ToString("0.####", CultureInfo.InvariantCulture),
+    };
 }

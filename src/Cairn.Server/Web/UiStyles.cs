@@ -97,6 +97,25 @@ internal static class UiStyles
         .toggle { font-size: 13px; }
         .legend { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 14px; }
         .legend-item { display: inline-flex; align-items: center; gap: 6px; }
+        .sidebar .nav-section { color: #6b7280; font-size: 11px; text-transform: uppercase; letter-spacing: .06em; padding: 14px 10px 4px; }
+        form.filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-end; margin: 12px 0 16px; }
+        form.filters label { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: var(--muted); }
+        form.filters input[type=text] { width: 150px; }
+        .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px; margin: 12px 0 16px; }
+        .stat { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; }
+        .stat-label { color: var(--muted); font-size: 12px; }
+        .stat-value { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; }
+        .chat { display: flex; flex-direction: column; gap: 10px; max-width: 900px; }
+        .bubble { border: 1px solid var(--line); border-radius: 12px; padding: 10px 14px; background: var(--panel); }
+        .bubble.role-user { background: #eff6ff; border-color: #bfdbfe; margin-right: 15%; }
+        .bubble.role-assistant { background: #f0fdf4; border-color: #bbf7d0; margin-left: 15%; }
+        .bubble.role-system { background: #f9fafb; font-size: 13px; }
+        .bubble.role-tool { background: #fffbeb; border-color: #fde68a; }
+        .bubble-role { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); margin-bottom: 4px; }
+        .bubble-text { white-space: pre-wrap; word-break: break-word; }
+        .bubble-tool { margin-top: 6px; background: #f3f4f6; border-radius: 6px; padding: 6px 8px; white-space: pre-wrap; word-break: break-all; }
+        details.raw { margin-top: 12px; }
+        details.raw pre { max-height: 420px; overflow: auto; background: #0f172a; color: #e2e8f0; padding: 12px; border-radius: 8px; font-size: 12px; white-space: pre-wrap; word-break: break-word; }
         .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 6px; vertical-align: middle; }
         """;
 }

@@ -10,7 +10,7 @@ namespace Cairn.Storage.Relational;
 
 /// <summary>The gateway's request log of one workspace, on any <see cref="SqlDialect"/>.</summary>
 /// <remarks>Thread-safe. Written by the gateway's batch writer only, so a batch is one transaction and one bulk insert per table.</remarks>
-internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceId) : IRequestLogStore
+internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceId) : IRequestLogStore, IUsageReportStore
 {
     private const string Columns =
         "request_id, timestamp, endpoint, key_id, requested_model, served_model, provider, route, attempts, outcome, status, error, " +
@@ -194,6 +194,99 @@ internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceI
         }
 
         return new Page<RequestLogRecord>(records, next);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<UsageBucket>> UsageAsync(UsageQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.BucketMs <= 0 || query.To <= query.From)
+        {
+            throw TrackingException.Invalid("A usage report needs from < to and a positive bucket size.");
+        }
+
+        if ((query.To - query.From) / query.BucketMs > 10_000)
+        {
+            throw TrackingException.Invalid("A usage report may have at most 10,000 buckets; choose a larger bucket.");
+        }
+
+        var group = query.Split switch
+        {
+            UsageSplit.Model => "requested_model",
+            UsageSplit.Key => "key_id",
+            UsageSplit.User => "user_id",
+            UsageSplit.Provider => "provider",
+            _ => "NULL",
+        };
+        // Sums are computed here rather than in SQL so that percentiles come from the same pass; the rows read are
+        // narrow (no bodies) and streamed.
+        var connection = await db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var command = connection.Command(
+            $"SELECT timestamp, {group}, outcome, latency_ms, prompt_tokens, completion_tokens, cached_tokens, cost_usd FROM request_logs " +
+            "WHERE workspace_id = @ws AND timestamp >= @from AND timestamp < @to");
+        await using var commandScope = command.ConfigureAwait(false);
+        command.Add("@ws", workspaceId);
+        command.Add("@from", query.From);
+        command.Add("@to", query.To);
+        var accumulators = new Dictionary<(long, string), UsageAccumulator>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var bucket = query.From + ((reader.GetInt64(0) - query.From) / query.BucketMs * query.BucketMs);
+                var key = (bucket, reader.IsDBNull(1) ? "" : reader.GetString(1));
+                if (!accumulators.TryGetValue(key, out var accumulator))
+                {
+                    accumulators[key] = accumulator = new UsageAccumulator();
+                }
+
+                accumulator.Requests++;
+                accumulator.Errors += reader.GetString(2) == "error" ? 1 : 0;
+                accumulator.Latencies.Add(reader.GetDouble(3));
+                accumulator.Prompt += reader.GetNullableInt64(4) ?? 0;
+                accumulator.Completion += reader.GetNullableInt64(5) ?? 0;
+                accumulator.Cached += reader.GetNullableInt64(6) ?? 0;
+                accumulator.Cost += reader.IsDBNull(7) ? 0 : (decimal)reader.GetDouble(7);
+            }
+        }
+
+        return accumulators
+            .OrderBy(a => a.Key.Item1).ThenBy(a => a.Key.Item2, StringComparer.Ordinal)
+            .Select(a => a.Value.ToBucket(a.Key.Item1, a.Key.Item2))
+            .ToList();
+    }
+
+    private sealed class UsageAccumulator
+    {
+        public long Requests;
+        public long Errors;
+        public long Prompt;
+        public long Completion;
+        public long Cached;
+        public decimal Cost;
+        public List<double> Latencies { get; } = [];
+
+        public UsageBucket ToBucket(long start, string group)
+        {
+            Latencies.Sort();
+            return new UsageBucket
+            {
+                Start = start,
+                Group = group,
+                Requests = Requests,
+                Errors = Errors,
+                PromptTokens = Prompt,
+                CompletionTokens = Completion,
+                CachedTokens = Cached,
+                CostUsd = Cost,
+                LatencyP50Ms = Percentile(0.50),
+                LatencyP95Ms = Percentile(0.95),
+            };
+        }
+
+        private double Percentile(double p) => Latencies.Count == 0 ? 0 : Latencies[Math.Min(Latencies.Count - 1, (int)Math.Ceiling(p * Latencies.Count) - 1)];
     }
 
     private static (long Timestamp, string Id)? ParseToken(string? token)

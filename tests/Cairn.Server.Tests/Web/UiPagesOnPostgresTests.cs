@@ -31,6 +31,8 @@ public sealed class UiPagesOnPostgresTests
             ("/models/pg-model", "pg-model"),
             ("/models/pg-model/versions/1", runId),
             ($"/compare-runs?runs={runId}", "Comparing 1 run"),
+            ("/gateway/requests", "No requests match."),
+            ("/gateway/usage?range=7d&split=user", "No requests in this period."),
         })
         {
             using var response = await server.Client.GetAsync(path);
