@@ -42,6 +42,7 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton<GatewayRouter>();
         services.TryAddSingleton<GatewayHttp>();
         services.TryAddSingleton<GatewayKeys>();
+        services.TryAddSingleton<ResponseCache>();
         services.TryAddSingleton<GatewayHandler>();
         services.TryAddSingleton<RequestLogWriter>();
         services.AddHostedService(static sp => sp.GetRequiredService<RequestLogWriter>());

@@ -16,6 +16,7 @@ internal sealed partial class GatewayHandler(
     GatewayRouter router,
     GatewayHttp http,
     GatewayKeys keys,
+    ResponseCache cache,
     RequestLogWriter log,
     TimeProvider time,
     ILogger<GatewayHandler> logger)
@@ -87,7 +88,26 @@ internal sealed partial class GatewayHandler(
                 Created = time.GetUtcNow().ToUnixTimeSeconds(),
             };
             await keys.CheckLimitsAsync(identity, context.RequestAborted);
+            var policy = ResponseCache.Policy(context.Request, endpoint, identity.KeyId, body.Span, targets[0]);
+            if (policy.Enabled)
+            {
+                if (cache.Get(policy.Key) is { } hit)
+                {
+                    await ReplayAsync(context, hit, policy, record, started, storeResponse);
+                    return;
+                }
+
+                SetCacheHeader(context, policy, "MISS");
+                record.CacheBuffer = new MemoryStream();
+            }
+
             await ForwardAsync(context, call, targets, protocol, record, started, storeResponse);
+            record.EstimateUsageIfMissing(() => TokenEstimator.Estimate(record.RequestBody ?? System.Text.Encoding.UTF8.GetString(body.Span), record.ResponseBody, call.Stream));
+            if (policy.Enabled && record.Complete && record.Outcome == RequestOutcome.Success && record.CacheBuffer is { } cached)
+            {
+                cache.Set(policy.Key, new CachedResponse(cached.ToArray(), call.Stream, record.ServedModel, record.Provider, record.Usage), policy.Ttl);
+            }
+
             keys.RecordUsage(identity, record.Usage, record.CostUsd);
         }
         catch (GatewayException e)
@@ -221,6 +241,8 @@ internal sealed partial class GatewayHandler(
                 context.Response.ContentType = "application/json";
                 context.Response.ContentLength = converted.Body.Length;
                 await context.Response.Body.WriteAsync(converted.Body, context.RequestAborted);
+                record.CacheAppend(converted.Body);
+                record.Complete = true;
                 return null;
             }
 
@@ -262,6 +284,7 @@ internal sealed partial class GatewayHandler(
                 {
                     record.FirstByte(started);
                     captured?.Append(output.WrittenSpan);
+                    record.CacheAppend(output.WrittenSpan);
                     await context.Response.Body.WriteAsync(output.WrittenMemory, context.RequestAborted);
                     await context.Response.Body.FlushAsync(context.RequestAborted);
                     output.ResetWrittenCount();
@@ -277,12 +300,17 @@ internal sealed partial class GatewayHandler(
             if (output.WrittenCount > 0)
             {
                 captured?.Append(output.WrittenSpan);
+                record.CacheAppend(output.WrittenSpan);
                 await context.Response.Body.WriteAsync(output.WrittenMemory, context.RequestAborted);
             }
 
             if (!converter.Finished)
             {
                 error = "The upstream stream ended before the answer was complete.";
+            }
+            else
+            {
+                record.Complete = true;
             }
         }
         catch (HttpRequestException e)
@@ -313,6 +341,39 @@ internal sealed partial class GatewayHandler(
                 record.Outcome = RequestOutcome.Error;
                 record.Error = error;
             }
+        }
+    }
+
+    private async Task ReplayAsync(HttpContext context, CachedResponse hit, CachePolicy policy, RecordBuilder record, long started, bool storeResponse)
+    {
+        SetCacheHeader(context, policy, "HIT");
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = hit.Stream ? "text/event-stream; charset=utf-8" : "application/json";
+        if (hit.Stream)
+        {
+            context.Response.Headers.CacheControl = "no-cache";
+        }
+
+        record.FirstByte(started);
+        await context.Response.Body.WriteAsync(hit.Body, context.RequestAborted);
+        record.CacheHit = true;
+        record.Provider = hit.Provider;
+        // Served from the cache: no provider was paid, so the cost is zero; the tokens are those of the cached answer.
+        record.Succeed(StatusCodes.Status200OK, hit.ServedModel, hit.Usage, price: null);
+        record.CostUsd = 0;
+        if (storeResponse)
+        {
+            record.ResponseBody = BodyCapture.Capture(hit.Body, router.Options.Log, out var truncated);
+            record.BodyTruncated |= truncated;
+        }
+    }
+
+    private static void SetCacheHeader(HttpContext context, CachePolicy policy, string value)
+    {
+        context.Response.Headers["Cairn-Cache"] = value;
+        if (policy.HeliconeHeaders)
+        {
+            context.Response.Headers["Helicone-Cache"] = value;
         }
     }
 

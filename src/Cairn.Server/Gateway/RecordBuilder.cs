@@ -68,6 +68,44 @@ internal sealed class RecordBuilder
 
     public bool BodyTruncated { get; set; }
 
+    /// <summary>The price applied to this request's usage, kept so an estimated usage can be priced later.</summary>
+    public ModelPrice? Price { get; private set; }
+
+    /// <summary>Collects the bytes sent to the client when the answer is to be cached; null otherwise.</summary>
+    public MemoryStream? CacheBuffer { get; set; }
+
+    /// <summary>Whether the whole answer reached the client (only then is it cached).</summary>
+    public bool Complete { get; set; }
+
+    /// <summary>Adds bytes to the cache buffer, dropping it when the answer is too large to cache.</summary>
+    public void CacheAppend(ReadOnlySpan<byte> bytes)
+    {
+        if (CacheBuffer is null)
+        {
+            return;
+        }
+
+        if (CacheBuffer.Length + bytes.Length > ResponseCache.MaxEntryBytes)
+        {
+            CacheBuffer = null;
+            return;
+        }
+
+        CacheBuffer.Write(bytes);
+    }
+
+    /// <summary>Fills in an estimated usage (and its cost) when the provider reported none.</summary>
+    public void EstimateUsageIfMissing(Func<TokenUsage?> estimate)
+    {
+        if (Usage is not null || Outcome == RequestOutcome.Error || Status is < 200 or > 299)
+        {
+            return;
+        }
+
+        Usage = estimate();
+        CostUsd = Usage is not null && Price is not null ? decimal.Round(Price.Cost(Usage), 10) : CostUsd;
+    }
+
     public UpstreamFailure Attempt(UpstreamTarget target, int status, string? error, long attemptStarted, bool retryable, int clientStatus)
     {
         _attempts.Add(new UpstreamAttempt(target.ProviderName, target.Model, status, error, Stopwatch.GetElapsedTime(attemptStarted).TotalMilliseconds));
@@ -84,6 +122,7 @@ internal sealed class RecordBuilder
         Status = status;
         ServedModel = servedModel;
         Usage = usage;
+        Price = price;
         CostUsd = usage is not null && price is not null ? decimal.Round(price.Cost(usage), 10) : null;
     }
 

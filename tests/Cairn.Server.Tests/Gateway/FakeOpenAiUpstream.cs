@@ -77,6 +77,9 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
     /// <summary>Seconds sent in <c>retry-after</c> on 429.</summary>
     public int RetryAfterSeconds { get; set; }
 
+    /// <summary>Behave like an OpenAI-compatible server that reports no usage at all (older Ollama or llama.cpp builds).</summary>
+    public bool OmitUsage { get; set; }
+
     /// <summary>The model name the fake reports (the requested one when null).</summary>
     public string? ReportedModel { get; set; }
 
@@ -160,10 +163,17 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
                 ["service_tier"] = "default",
                 ["system_fingerprint"] = "fp_373a14eb6f",
             };
+            if (OmitUsage)
+            {
+                response.Remove("usage");
+            }
+
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(response.ToJsonString());
             return;
         }
+
+        includeUsage &= !OmitUsage;
 
         context.Response.ContentType = "text/event-stream; charset=utf-8";
         context.Features.Get<IHttpResponseBodyFeature>()!.DisableBuffering();
