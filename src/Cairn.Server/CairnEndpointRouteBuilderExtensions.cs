@@ -21,6 +21,7 @@ public static class CairnEndpointRouteBuilderExtensions
         endpoints.MapServing();
         endpoints.MapGateway();
         endpoints.MapGatewayKeys();
+        endpoints.MapGatewayConfig();
         endpoints.MapRazorComponents<App>();
         return endpoints;
     }

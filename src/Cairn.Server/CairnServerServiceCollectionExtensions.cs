@@ -7,6 +7,7 @@ using Cairn.Server.Gateway;
 using Cairn.Server.Serving;
 using Cairn.Storage;
 using Cairn.Storage.Artifacts;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,13 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton(storage.UsageReports);
         services.TryAddSingleton(storage.VirtualKeys);
         services.TryAddSingleton<IUsageCounters, InMemoryUsageCounters>();
+        services.TryAddSingleton(storage.GatewayConfig);
+        // Provider keys set through the API are encrypted with data-protection keys kept in the data folder.
+        services.AddDataProtection()
+            .SetApplicationName("Cairn")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
+        services.TryAddSingleton<GatewayDynamicConfig>();
+        services.AddHostedService(static sp => sp.GetRequiredService<GatewayDynamicConfig>());
         services.TryAddSingleton<GatewayRouter>();
         services.TryAddSingleton<GatewayHttp>();
         services.TryAddSingleton<GatewayKeys>();

@@ -21,7 +21,11 @@ public sealed class TrackingStorage : IAsyncDisposable
         RequestLogs = requestLogs;
         UsageReports = requestLogs;
         VirtualKeys = new RelationalVirtualKeyStore(dialect, WorkspaceIds.Default);
+        GatewayConfig = new RelationalGatewayConfigStore(dialect, WorkspaceIds.Default);
     }
+
+    /// <summary>The gateway providers and routes managed through the REST API.</summary>
+    public IGatewayConfigStore GatewayConfig { get; }
 
     /// <summary>The gateway's virtual keys of the default workspace.</summary>
     public IVirtualKeyStore VirtualKeys { get; }

@@ -17,20 +17,72 @@ internal sealed record UpstreamTarget(
 
 /// <summary>Turns the <c>model</c> a client asked for into the ordered list of upstream targets to try.</summary>
 /// <remarks>Reads the current options on every call, so configuration changes apply to the next request.</remarks>
-internal sealed class GatewayRouter(IOptionsMonitor<GatewayOptions> options)
+internal sealed class GatewayRouter(IOptionsMonitor<GatewayOptions> options, GatewayDynamicConfig dynamic)
 {
     private const int MaxFallbackDepth = 8;
 
     private (GatewayOptions Options, PriceTable Prices)? _prices;
+    private (GatewayOptions File, GatewayDynamicConfig.Snapshot Dynamic, GatewayOptions Merged)? _merged;
 
-    public GatewayOptions Options => options.CurrentValue;
+    /// <summary>The configuration in effect: the configuration files and environment, with the API-managed providers and routes on top.</summary>
+    public GatewayOptions Options
+    {
+        get
+        {
+            var file = options.CurrentValue;
+            var api = dynamic.Current;
+            if (_merged is { } m && ReferenceEquals(m.File, file) && ReferenceEquals(m.Dynamic, api))
+            {
+                return m.Merged;
+            }
+
+            var merged = Merge(file, api);
+            _merged = (file, api, merged);
+            return merged;
+        }
+    }
+
+    /// <summary>The configuration files' options alone.</summary>
+    public GatewayOptions FileOptions => options.CurrentValue;
+
+    private static GatewayOptions Merge(GatewayOptions file, GatewayDynamicConfig.Snapshot api)
+    {
+        if (api.Providers.Count == 0 && api.Routes.Count == 0)
+        {
+            return file;
+        }
+
+        var providers = new Dictionary<string, ProviderOptions>(file.Providers, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, provider) in api.Providers)
+        {
+            providers[name] = provider;
+        }
+
+        var routes = new Dictionary<string, RouteOptions>(file.Routes, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, route) in api.Routes)
+        {
+            routes[name] = route;
+        }
+
+        return new GatewayOptions
+        {
+            Providers = providers,
+            Routes = routes,
+            RequireApiKey = file.RequireApiKey,
+            MaxRequestBodyBytes = file.MaxRequestBodyBytes,
+            Retry = file.Retry,
+            TimeoutSeconds = file.TimeoutSeconds,
+            Log = file.Log,
+            Prices = file.Prices,
+        };
+    }
 
     /// <summary>The shipped price table with the configured overrides.</summary>
     public PriceTable Prices
     {
         get
         {
-            var current = options.CurrentValue;
+            var current = Options;
             var cached = _prices;
             if (cached is { } c && ReferenceEquals(c.Options, current))
             {
@@ -49,7 +101,7 @@ internal sealed class GatewayRouter(IOptionsMonitor<GatewayOptions> options)
     /// </summary>
     public IReadOnlyList<UpstreamTarget> Resolve(string model)
     {
-        var current = options.CurrentValue;
+        var current = Options;
         var targets = new List<UpstreamTarget>();
         if (current.Routes.ContainsKey(model))
         {
@@ -84,7 +136,7 @@ internal sealed class GatewayRouter(IOptionsMonitor<GatewayOptions> options)
     /// <summary>The model names clients can ask for: routes, then <c>provider/model</c> for each listed provider model.</summary>
     public IEnumerable<(string Id, string OwnedBy)> ListModels()
     {
-        var current = options.CurrentValue;
+        var current = Options;
         foreach (var name in current.Routes.Keys.Order(StringComparer.Ordinal))
         {
             yield return (name, "cairn");

@@ -300,6 +300,28 @@ internal static class PostgresMigrations
                 created_at BIGINT NOT NULL,
                 revoked_at BIGINT
             );
+
+            -- Providers and routes managed through the REST API; provider keys are stored encrypted (data protection).
+            CREATE TABLE gateway_providers (
+                workspace_id TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                kind TEXT COLLATE "C" NOT NULL,
+                base_url TEXT COLLATE "C",
+                api_key_protected TEXT COLLATE "C",
+                api_version TEXT COLLATE "C",
+                models TEXT COLLATE "C" NOT NULL,
+                headers TEXT COLLATE "C" NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (workspace_id, name)
+            );
+
+            CREATE TABLE gateway_routes (
+                workspace_id TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                definition TEXT COLLATE "C" NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (workspace_id, name)
+            );
             """),
 ];
 }

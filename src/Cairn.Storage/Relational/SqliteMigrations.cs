@@ -299,6 +299,28 @@ internal static class SqliteMigrations
                 created_at INTEGER NOT NULL,
                 revoked_at INTEGER
             );
+
+            -- Providers and routes managed through the REST API; provider keys are stored encrypted (data protection).
+            CREATE TABLE gateway_providers (
+                workspace_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                base_url TEXT,
+                api_key_protected TEXT,
+                api_version TEXT,
+                models TEXT NOT NULL,
+                headers TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (workspace_id, name)
+            );
+
+            CREATE TABLE gateway_routes (
+                workspace_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                definition TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (workspace_id, name)
+            );
             """),
 ];
 }
