@@ -39,7 +39,15 @@ internal sealed class AnthropicAdapter : ProviderAdapter
         }
         else if (clientAuthorization is not null)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", clientAuthorization);
+            // Anthropic takes API keys only in x-api-key; a bearer credential there is an OAuth token (sk-ant-oat...).
+            if (BearerToken(clientAuthorization) is { } token && !token.StartsWith("sk-ant-oat", StringComparison.Ordinal))
+            {
+                request.Headers.TryAddWithoutValidation("x-api-key", token);
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", clientAuthorization);
+            }
         }
 
         request.Headers.TryAddWithoutValidation("anthropic-version", Version);
@@ -98,6 +106,8 @@ internal sealed class AnthropicAdapter : ProviderAdapter
         public string? Model => _model;
 
         public bool Finished => translator.Completed;
+
+        public string? Error => translator.Error;
 
         public void OnFrame(ReadOnlySequence<byte> rawFrame, string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
         {

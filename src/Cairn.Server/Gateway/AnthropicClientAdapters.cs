@@ -52,6 +52,8 @@ internal sealed class AnthropicPassThroughAdapter : ProviderAdapter
 
         public bool Finished { get; private set; }
 
+        public string? Error { get; private set; }
+
         public void OnFrame(ReadOnlySequence<byte> rawFrame, string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
         {
             if (eventName is "message_start" or "message_delta")
@@ -72,6 +74,14 @@ internal sealed class AnthropicPassThroughAdapter : ProviderAdapter
             else if (eventName == "message_stop")
             {
                 Finished = true;
+            }
+            else if (eventName == "error")
+            {
+                using var document = JsonDocument.Parse(data.ToArray());
+                Error = document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                    && error.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String
+                    ? message.GetString()
+                    : "The upstream sent an error event.";
             }
 
             foreach (var segment in rawFrame)
@@ -149,6 +159,8 @@ internal sealed class AnthropicClientAdapter(ProviderAdapter inner) : ProviderAd
         public string? Model => inner.Model;
 
         public bool Finished => translator.Completed;
+
+        public string? Error => inner.Error ?? translator.Error;
 
         public void OnFrame(ReadOnlySequence<byte> rawFrame, string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
         {

@@ -306,7 +306,9 @@ internal sealed partial class GatewayHandler(
 
             if (!converter.Finished)
             {
-                error = "The upstream stream ended before the answer was complete.";
+                error = converter.Error is { } upstreamError
+                    ? $"The upstream sent an error during the stream: {upstreamError}"
+                    : "The upstream stream ended before the answer was complete.";
             }
             else
             {

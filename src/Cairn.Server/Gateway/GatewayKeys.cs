@@ -29,11 +29,14 @@ internal sealed class GatewayKeys(IVirtualKeyStore store, IUsageCounters counter
     {
         var headers = context.Request.Headers;
         var authorization = headers.Authorization.ToString();
+        // Anthropic clients send their vendor key as x-api-key; it travels on as a bearer credential like OpenAI clients' keys.
+        var xApiKey = NullIfEmpty(headers["x-api-key"].ToString());
+        var ownCredential = NullIfEmpty(authorization) ?? (xApiKey is null ? null : "Bearer " + xApiKey);
         string? presented = Bearer(headers["Cairn-Auth"].ToString()) ?? Bearer(headers["Helicone-Auth"].ToString());
         var fromDedicatedHeader = presented is not null;
-        presented ??= Bearer(authorization) ?? NullIfEmpty(headers["x-api-key"].ToString()) ?? NullIfEmpty(headers["api-key"].ToString());
+        presented ??= Bearer(authorization) ?? xApiKey ?? NullIfEmpty(headers["api-key"].ToString());
         // The client's own vendor key travels on when Cairn's key came in its own header (Helicone's pattern) or when no key is required.
-        var forward = fromDedicatedHeader && authorization.Length > 0 ? authorization : null;
+        var forward = fromDedicatedHeader ? ownCredential : null;
 
         if (presented is not null && presented.StartsWith(VirtualKey.KeyPrefix, StringComparison.Ordinal))
         {
@@ -53,7 +56,7 @@ internal sealed class GatewayKeys(IVirtualKeyStore store, IUsageCounters counter
                 : "Invalid API key: this gateway requires a Cairn key (sk-cairn-...).");
         }
 
-        return new CallerIdentity(null, forward ?? NullIfEmpty(authorization));
+        return new CallerIdentity(null, ownCredential);
     }
 
     public void CheckModelAllowed(CallerIdentity identity, string model)

@@ -28,6 +28,18 @@ internal sealed class GeminiAdapter : ProviderAdapter
         {
             request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
         }
+        else if (call.ClientAuthorization is not null)
+        {
+            // Gemini takes API keys in x-goog-api-key; a bearer credential there is a Google OAuth access token (ya29....).
+            if (BearerToken(call.ClientAuthorization) is { } token && !token.StartsWith("ya29.", StringComparison.Ordinal))
+            {
+                request.Headers.TryAddWithoutValidation("x-goog-api-key", token);
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", call.ClientAuthorization);
+            }
+        }
 
         CopyHeaders(request, provider);
         return request;
@@ -73,6 +85,8 @@ internal sealed class GeminiAdapter : ProviderAdapter
         public string? Model => _model;
 
         public bool Finished => translator.Completed;
+
+        public string? Error => translator.Error;
 
         public void OnFrame(ReadOnlySequence<byte> rawFrame, string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
         {

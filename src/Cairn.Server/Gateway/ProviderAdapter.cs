@@ -46,6 +46,9 @@ internal interface IStreamConverter
 
     /// <summary>Whether the upstream signalled the end of the answer (so an early end of the connection is an error).</summary>
     bool Finished { get; }
+
+    /// <summary>The upstream's error message when the stream ended with an error event, else null.</summary>
+    string? Error => null;
 }
 
 /// <summary>Speaks one upstream protocol for OpenAI-shaped calls.</summary>
@@ -88,6 +91,10 @@ internal abstract class ProviderAdapter
         configured is { Length: > 4 } && configured.StartsWith("env:", StringComparison.Ordinal)
             ? Environment.GetEnvironmentVariable(configured[4..])
             : configured;
+
+    /// <summary>The token of a <c>Bearer</c> credential, or null for another scheme.</summary>
+    protected static string? BearerToken(string authorization) =>
+        authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7 ? authorization[7..].Trim() : null;
 
     protected static void CopyHeaders(HttpRequestMessage request, ProviderOptions provider)
     {
