@@ -23,16 +23,23 @@ internal static class ServerCommand
         var backend = new Option<string?>("--backend-store-uri") { Description = "Where metadata is stored: sqlite:///path/to/cairn.db (default sqlite:///cairn-data/cairn.db) or postgresql://user:pass@host:port/db." };
         var artifacts = new Option<string?>("--artifacts-destination") { Description = "The folder artifacts are stored in (default cairn-data/artifacts)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "The folder for the default database and artifacts (default ./cairn-data)." };
+        var config = new Option<string?>("--config") { Description = "A configuration file (.yaml, .yml or .json) read after ./cairn.yaml and watched for changes, e.g. gateway providers and routes." };
         command.Options.Add(host);
         command.Options.Add(port);
         command.Options.Add(backend);
         command.Options.Add(artifacts);
         command.Options.Add(dataDir);
+        command.Options.Add(config);
         command.SetAction(async (parse, cancellationToken) =>
         {
             WebApplication app;
             try
             {
+                if (parse.GetValue(config) is { Length: > 0 } configFile)
+                {
+                    Environment.SetEnvironmentVariable(CairnApp.ConfigFileVariable, configFile);
+                }
+
                 app = await CairnApp.CreateAsync(
                     [],
                     options =>

@@ -17,6 +17,7 @@ public static class CairnApp
     public static async Task<WebApplication> CreateAsync(string[] args, Action<CairnServerOptions>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        AddConfigurationFiles(builder);
         configureBuilder?.Invoke(builder);
 
         var options = new CairnServerOptions();
@@ -52,6 +53,57 @@ public static class CairnApp
         {
             await storage.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>The name of the configuration file read from the working directory when present (YAML).</summary>
+    public const string DefaultConfigFile = "cairn.yaml";
+
+    /// <summary>The environment variable that names another configuration file (<c>.yaml</c>, <c>.yml</c> or <c>.json</c>).</summary>
+    public const string ConfigFileVariable = "CAIRN_CONFIG";
+
+    /// <summary>
+    /// Adds <c>cairn.yaml</c> from the working directory (if present) and the file named by <c>CAIRN_CONFIG</c>; both are
+    /// watched, so gateway providers and routes in them apply to the next request after an edit. Environment variables
+    /// and command-line options still win.
+    /// </summary>
+    public static void AddConfigurationFiles(WebApplicationBuilder builder, string? configFile = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var sources = builder.Configuration.Sources;
+        // Files go before environment variables and the command line, which keep precedence.
+        var insertAt = sources.TakeWhile(s => s is not Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource).Count();
+        var files = new List<string>();
+        var defaultFile = Path.Combine(Directory.GetCurrentDirectory(), DefaultConfigFile);
+        if (File.Exists(defaultFile))
+        {
+            files.Add(defaultFile);
+        }
+
+        if ((configFile ?? Environment.GetEnvironmentVariable(ConfigFileVariable)) is { Length: > 0 } named)
+        {
+            var full = Path.GetFullPath(named);
+            if (!File.Exists(full))
+            {
+                throw new InvalidOperationException($"The configuration file '{full}' does not exist.");
+            }
+
+            files.Add(full);
+        }
+
+        foreach (var file in files)
+        {
+            var extra = new ConfigurationBuilder();
+            if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                extra.AddJsonFile(file, optional: false, reloadOnChange: true);
+            }
+            else
+            {
+                extra.AddYamlFile(file, optional: false, reloadOnChange: true);
+            }
+
+            sources.Insert(Math.Min(insertAt++, sources.Count), extra.Sources[0]);
         }
     }
 

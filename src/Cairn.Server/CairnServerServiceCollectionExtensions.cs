@@ -54,6 +54,7 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton<GatewayHandler>();
         services.TryAddSingleton<RequestLogWriter>();
         services.AddHostedService(static sp => sp.GetRequiredService<RequestLogWriter>());
+        // Request bodies of Cairn's own API bind through the source-generated context (snake_case).
         services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Cairn.Contracts.Gateway.GatewayJsonContext.Default));
         // The web UI: static server-rendered Blazor pages (no interactivity, so no circuits or WebAssembly).
         services.AddRazorComponents();

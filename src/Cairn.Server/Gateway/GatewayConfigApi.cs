@@ -28,7 +28,7 @@ internal static partial class GatewayConfigApi
         return endpoints;
     }
 
-    private static Ok<ListProvidersResponse> ListProviders(GatewayRouter router, GatewayDynamicConfig dynamic)
+    private static JsonHttpResult<ListProvidersResponse> ListProviders(GatewayRouter router, GatewayDynamicConfig dynamic)
     {
         var api = dynamic.Current.Providers;
         var providers = router.Options.Providers
@@ -45,10 +45,10 @@ internal static partial class GatewayConfigApi
                 Source = api.ContainsKey(p.Key) ? "api" : "config",
             })
             .ToList();
-        return TypedResults.Ok(new ListProvidersResponse { Providers = providers });
+        return TypedResults.Json(new ListProvidersResponse { Providers = providers }, GatewayJsonContext.Default.ListProvidersResponse);
     }
 
-    private static async Task<Results<Ok<ProviderInfo>, ProblemHttpResult>> PutProviderAsync(
+    private static async Task<Results<JsonHttpResult<ProviderInfo>, ProblemHttpResult>> PutProviderAsync(
         string name, HttpContext context, IGatewayConfigStore store, GatewayDynamicConfig dynamic, GatewayRouter router, TimeProvider time)
     {
         if (!ValidName().IsMatch(name))
@@ -91,7 +91,7 @@ internal static partial class GatewayConfigApi
             },
             context.RequestAborted);
         await dynamic.ReloadAsync(context.RequestAborted);
-        return TypedResults.Ok(ListProviders(router, dynamic).Value!.Providers.Single(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)));
+        return TypedResults.Json(ListProviders(router, dynamic).Value!.Providers.Single(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)), GatewayJsonContext.Default.ProviderInfo);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProviderAsync(string name, HttpContext context, IGatewayConfigStore store, GatewayDynamicConfig dynamic)
@@ -105,7 +105,7 @@ internal static partial class GatewayConfigApi
         return TypedResults.NoContent();
     }
 
-    private static Ok<ListRoutesResponse> ListRoutes(GatewayRouter router, GatewayDynamicConfig dynamic)
+    private static JsonHttpResult<ListRoutesResponse> ListRoutes(GatewayRouter router, GatewayDynamicConfig dynamic)
     {
         var api = dynamic.Current.Routes;
         var routes = router.Options.Routes
@@ -128,10 +128,10 @@ internal static partial class GatewayConfigApi
                 Source = api.ContainsKey(r.Key) ? "api" : "config",
             })
             .ToList();
-        return TypedResults.Ok(new ListRoutesResponse { Routes = routes });
+        return TypedResults.Json(new ListRoutesResponse { Routes = routes }, GatewayJsonContext.Default.ListRoutesResponse);
     }
 
-    private static async Task<Results<Ok<RouteDefinition>, ProblemHttpResult>> PutRouteAsync(
+    private static async Task<Results<JsonHttpResult<RouteDefinition>, ProblemHttpResult>> PutRouteAsync(
         string name, HttpContext context, IGatewayConfigStore store, GatewayDynamicConfig dynamic, GatewayRouter router, TimeProvider time)
     {
         if (!ValidName().IsMatch(name))
@@ -188,7 +188,7 @@ internal static partial class GatewayConfigApi
             new StoredRoute(name, JsonSerializer.Serialize(definition, GatewayJsonContext.Default.RouteDefinition), time.GetUtcNow().ToUnixTimeMilliseconds()),
             context.RequestAborted);
         await dynamic.ReloadAsync(context.RequestAborted);
-        return TypedResults.Ok(ListRoutes(router, dynamic).Value!.Routes.Single(r => r.Name!.Equals(name, StringComparison.OrdinalIgnoreCase)));
+        return TypedResults.Json(ListRoutes(router, dynamic).Value!.Routes.Single(r => r.Name!.Equals(name, StringComparison.OrdinalIgnoreCase)), GatewayJsonContext.Default.RouteDefinition);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteRouteAsync(string name, HttpContext context, IGatewayConfigStore store, GatewayDynamicConfig dynamic)

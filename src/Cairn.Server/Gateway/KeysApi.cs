@@ -19,7 +19,7 @@ internal static class KeysApi
         return endpoints;
     }
 
-    private static async Task<Results<Created<KeyInfo>, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<JsonHttpResult<KeyInfo>, ProblemHttpResult>> CreateAsync(
         HttpContext context, IVirtualKeyStore store, GatewayKeys cache, TimeProvider time)
     {
         CreateKeyRequest? request;
@@ -65,13 +65,14 @@ internal static class KeysApi
         cache.Invalidate();
         var info = ToInfo(key);
         info.Key = secret;
-        return TypedResults.Created($"/api/cairn/gateway/keys/{key.Id}", info);
+        context.Response.Headers.Location = $"/api/cairn/gateway/keys/{key.Id}";
+        return TypedResults.Json(info, GatewayJsonContext.Default.KeyInfo, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<Ok<ListKeysResponse>> ListAsync(HttpContext context, IVirtualKeyStore store)
+    private static async Task<JsonHttpResult<ListKeysResponse>> ListAsync(HttpContext context, IVirtualKeyStore store)
     {
         var keys = await store.ListAsync(context.RequestAborted);
-        return TypedResults.Ok(new ListKeysResponse { Keys = keys.Select(ToInfo).ToList() });
+        return TypedResults.Json(new ListKeysResponse { Keys = keys.Select(ToInfo).ToList() }, GatewayJsonContext.Default.ListKeysResponse);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext context, IVirtualKeyStore store, GatewayKeys cache, TimeProvider time)
