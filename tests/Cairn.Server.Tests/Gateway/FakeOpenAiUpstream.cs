@@ -59,6 +59,12 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
     /// <summary>The <c>Authorization</c> headers received, in order.</summary>
     public ConcurrentQueue<string> Authorizations { get; } = new();
 
+    /// <summary>The path and query of every request received, in order.</summary>
+    public ConcurrentQueue<string> Paths { get; } = new();
+
+    /// <summary>The <c>api-key</c> headers received (Azure's), in order.</summary>
+    public ConcurrentQueue<string> ApiKeyHeaders { get; } = new();
+
     /// <summary>Requests whose stream was cut by the client (observed as a cancelled request).</summary>
     public int ClientCancellations => _clientCancellations;
 
@@ -103,6 +109,9 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
         var fake = new FakeOpenAiUpstream(app);
         app.MapPost("/v1/chat/completions", fake.ChatAsync);
         app.MapPost("/v1/embeddings", fake.EmbeddingsAsync);
+        // Azure OpenAI's two URL shapes: dated api-version with the deployment in the path, and the v1 API.
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", fake.ChatAsync);
+        app.MapPost("/openai/v1/chat/completions", fake.ChatAsync);
         app.MapGet("/v1/models", () => Results.Text("""{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"}]}""", "application/json"));
         await app.StartAsync();
         return fake;
@@ -289,6 +298,8 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
         var body = JsonNode.Parse(text)!.AsObject();
         Requests.Enqueue(body);
         Authorizations.Enqueue(context.Request.Headers.Authorization.ToString());
+        Paths.Enqueue(context.Request.Path + context.Request.QueryString);
+        ApiKeyHeaders.Enqueue(context.Request.Headers["api-key"].ToString());
         return body;
     }
 
