@@ -20,12 +20,13 @@ internal sealed class AnthropicAdapter : ProviderAdapter
         }
 
         var body = Translate(() => AnthropicTranslator.ToAnthropicRequest(ParseObject(call.Body), target.Model));
-        return CreateMessagesRequest(target, Serialize(body), call.ClientAuthorization);
+        return CreateMessagesRequest(target, Serialize(body), call);
     }
 
     /// <summary>A <c>POST /v1/messages</c> to the provider with its key and Anthropic's headers.</summary>
-    public static HttpRequestMessage CreateMessagesRequest(UpstreamTarget target, ReadOnlyMemory<byte> body, string? clientAuthorization)
+    public static HttpRequestMessage CreateMessagesRequest(UpstreamTarget target, ReadOnlyMemory<byte> body, GatewayCall call)
     {
+        var clientAuthorization = call.ClientAuthorization;
         var provider = target.Provider;
         var request = new HttpRequestMessage(HttpMethod.Post, (provider.BaseUrl ?? DefaultBaseUrl).TrimEnd('/') + "/v1/messages")
         {
@@ -50,7 +51,13 @@ internal sealed class AnthropicAdapter : ProviderAdapter
             }
         }
 
-        request.Headers.TryAddWithoutValidation("anthropic-version", Version);
+        // The client's API version and beta features travel on (Anthropic's SDK sends both); the default version otherwise.
+        request.Headers.TryAddWithoutValidation("anthropic-version", call.AnthropicVersion ?? Version);
+        if (call.AnthropicBeta is { Length: > 0 } beta)
+        {
+            request.Headers.TryAddWithoutValidation("anthropic-beta", beta);
+        }
+
         CopyHeaders(request, provider);
         return request;
     }

@@ -13,7 +13,7 @@ internal sealed class AnthropicPassThroughAdapter : ProviderAdapter
     {
         var info = OpenAiBody.Inspect(call.Body.Span);
         var body = OpenAiBody.Rewrite(call.Body, info, target.Model, addIncludeUsage: false);
-        return AnthropicAdapter.CreateMessagesRequest(target, body, call.ClientAuthorization);
+        return AnthropicAdapter.CreateMessagesRequest(target, body, call);
     }
 
     /// <inheritdoc />
@@ -147,6 +147,8 @@ internal sealed class AnthropicClientAdapter(ProviderAdapter inner) : ProviderAd
         ClientWantsStreamUsage = true,
         ClientAuthorization = call.ClientAuthorization,
         Created = call.Created,
+        AnthropicVersion = call.AnthropicVersion,
+        AnthropicBeta = call.AnthropicBeta,
     };
 
     /// <summary>The inner converter yields OpenAI frames; each is translated into Anthropic's events.</summary>

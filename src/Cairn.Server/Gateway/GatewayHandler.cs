@@ -86,6 +86,8 @@ internal sealed partial class GatewayHandler(
                 ClientWantsStreamUsage = info.IncludeUsage || protocol == ClientProtocol.Anthropic,
                 ClientAuthorization = identity.ForwardAuthorization,
                 Created = time.GetUtcNow().ToUnixTimeSeconds(),
+                AnthropicVersion = NullIfEmpty(context.Request.Headers["anthropic-version"].ToString()),
+                AnthropicBeta = NullIfEmpty(context.Request.Headers["anthropic-beta"].ToString()),
             };
             await keys.CheckLimitsAsync(identity, context.RequestAborted);
             var policy = ResponseCache.Policy(context.Request, endpoint, identity.KeyId, body.Span, targets[0]);
@@ -500,6 +502,8 @@ internal sealed partial class GatewayHandler(
     private static bool IsTrue(IHeaderDictionary headers, string name, string alternative) =>
         string.Equals(headers[name].ToString(), "true", StringComparison.OrdinalIgnoreCase)
         || string.Equals(headers[alternative].ToString(), "true", StringComparison.OrdinalIgnoreCase);
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static string NewRequestId() => "req_" + Guid.CreateVersion7().ToString("N");
 

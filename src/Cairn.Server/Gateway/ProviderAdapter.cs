@@ -26,6 +26,12 @@ internal sealed class GatewayCall
 
     /// <summary>The <c>created</c> time (Unix seconds) for translated responses.</summary>
     public long Created { get; init; }
+
+    /// <summary>The client's <c>anthropic-version</c> header, passed on to Anthropic upstreams.</summary>
+    public string? AnthropicVersion { get; init; }
+
+    /// <summary>The client's <c>anthropic-beta</c> header, passed on to Anthropic upstreams.</summary>
+    public string? AnthropicBeta { get; init; }
 }
 
 /// <summary>The successful non-streamed answer, in the client's protocol.</summary>

@@ -33,7 +33,7 @@ public enum VendorFault
 }
 
 /// <summary>The headers a vendor fake received with one request.</summary>
-public sealed record ReceivedHeaders(string? ApiKey, string? Version, string? Authorization, string? ContentType, string Path);
+public sealed record ReceivedHeaders(string? ApiKey, string? Version, string? Authorization, string? ContentType, string Path, string? Beta = null);
 
 /// <summary>
 /// A local stand-in for Anthropic's Messages API (<c>POST /v1/messages</c>) that speaks its exact wire format: it checks
@@ -125,7 +125,8 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
             NullIfEmpty(request.Headers["anthropic-version"].ToString()),
             NullIfEmpty(request.Headers.Authorization.ToString()),
             request.ContentType,
-            request.Path + request.QueryString));
+            request.Path + request.QueryString,
+            NullIfEmpty(request.Headers["anthropic-beta"].ToString())));
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var body = JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject();
         Requests.Enqueue(body);

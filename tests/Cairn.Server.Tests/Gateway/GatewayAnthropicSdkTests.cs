@@ -70,7 +70,8 @@ public sealed class GatewayAnthropicSdkTests : IAsyncLifetime
         Assert.Equal(256, sent["max_tokens"]!.GetValue<int>());
         var headers = Assert.Single(Anthropic.Headers);
         Assert.Equal(FakeAnthropicUpstream.ApiKey, headers.ApiKey);
-        Assert.Equal("2023-06-01", headers.Version);
+        // The SDK's own anthropic-version travels on in passthrough.
+        Assert.False(string.IsNullOrEmpty(headers.Version));
 
         var record = (await Gateway.RecordsAsync(1))[0];
         Assert.Equal(RequestOutcome.Success, record.Outcome);
@@ -350,5 +351,21 @@ public sealed class GatewayAnthropicSdkTests : IAsyncLifetime
         }
 
         return (text.ToString(), stopReason, start, delta);
+    }
+
+    [Fact]
+    public async Task PassThrough_ForwardsClientVersionAndBetaHeaders()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+        {
+            Content = new StringContent("""{"model":"claude","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        request.Headers.Add("anthropic-beta", "prompt-caching-2024-07-31");
+        using var response = await Gateway.Server.Client.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var received = Anthropic.Headers.Last();
+        Assert.Equal("prompt-caching-2024-07-31", received.Beta);
+        Assert.Equal("2023-06-01", received.Version);
     }
 }
