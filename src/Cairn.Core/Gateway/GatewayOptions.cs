@@ -138,4 +138,7 @@ public sealed class RequestLogOptions
 
     /// <summary>The most records written in one batch.</summary>
     public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long the writer lets a batch gather before writing it, in milliseconds (records are stored within about this delay).</summary>
+    public int FlushIntervalMs { get; set; } = 50;
 }

@@ -11,7 +11,7 @@ internal sealed class AnthropicPassThroughAdapter : ProviderAdapter
     /// <inheritdoc />
     public override HttpRequestMessage CreateRequest(GatewayCall call, UpstreamTarget target)
     {
-        var info = OpenAiBody.Inspect(call.Body.Span);
+        var info = call.Info ?? OpenAiBody.Inspect(call.Body.Span);
         var body = OpenAiBody.Rewrite(call.Body, info, target.Model, addIncludeUsage: false);
         return AnthropicAdapter.CreateMessagesRequest(target, body, call);
     }

@@ -81,6 +81,7 @@ internal sealed partial class GatewayHandler(
                 Endpoint = endpoint,
                 UpstreamPath = upstreamPath,
                 Body = body,
+                Info = protocol == ClientProtocol.OpenAI ? info : null,
                 Model = info.Model,
                 Stream = info.Stream,
                 ClientWantsStreamUsage = info.IncludeUsage || protocol == ClientProtocol.Anthropic,

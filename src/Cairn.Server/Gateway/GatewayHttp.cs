@@ -11,7 +11,10 @@ internal sealed class GatewayHttp : IDisposable
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         ConnectTimeout = TimeSpan.FromSeconds(10),
-        AutomaticDecompression = DecompressionMethods.All,
+        // Answers are small JSON or event streams: asking for compression costs more than it saves on a proxy.
+        AutomaticDecompression = DecompressionMethods.None,
+        // The client's own traceparent is recorded in the request log; the runtime does not inject another one upstream.
+        ActivityHeadersPropagator = null,
         UseCookies = false,
         AllowAutoRedirect = false,
         UseProxy = false,

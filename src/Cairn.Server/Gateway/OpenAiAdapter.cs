@@ -13,7 +13,7 @@ internal sealed class OpenAiAdapter(bool azure) : ProviderAdapter
     public override HttpRequestMessage CreateRequest(GatewayCall call, UpstreamTarget target)
     {
         var provider = target.Provider;
-        var info = OpenAiBody.Inspect(call.Body.Span);
+        var info = call.Info ?? OpenAiBody.Inspect(call.Body.Span);
         // Ask for the usage chunk on every stream; the client only sees it when it asked for it.
         var body = OpenAiBody.Rewrite(call.Body, info, target.Model, addIncludeUsage: call.Stream && !info.IncludeUsage);
         var baseUrl = (provider.BaseUrl ?? (azure ? throw new GatewayException(500, $"Provider '{target.ProviderName}' (Azure OpenAI) has no BaseUrl.", "server_error") : DefaultBaseUrl)).TrimEnd('/');

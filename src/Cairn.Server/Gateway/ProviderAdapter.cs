@@ -14,6 +14,9 @@ internal sealed class GatewayCall
 
     public required ReadOnlyMemory<byte> Body { get; init; }
 
+    /// <summary>The top-level fields of <see cref="Body"/> when it is an OpenAI request read already (saves a second parse).</summary>
+    public OpenAiRequestInfo? Info { get; init; }
+
     public required string Model { get; init; }
 
     public bool Stream { get; init; }

@@ -25,6 +25,7 @@ internal sealed partial class RequestLogWriter : BackgroundService
     private readonly IRequestLogStore _store;
     private readonly ILogger<RequestLogWriter> _logger;
     private readonly int _batchSize;
+    private readonly TimeSpan _linger;
     private readonly Counter<long> _written;
     private readonly Counter<long> _overflowed;
     private readonly Counter<long> _failures;
@@ -37,6 +38,7 @@ internal sealed partial class RequestLogWriter : BackgroundService
         _logger = logger;
         var log = options.Value.Log;
         _batchSize = Math.Max(1, log.BatchSize);
+        _linger = TimeSpan.FromMilliseconds(Math.Max(0, log.FlushIntervalMs));
         _channel = Channel.CreateBounded<RequestLogRecord>(new BoundedChannelOptions(Math.Max(1, log.QueueCapacity))
         {
             SingleReader = true,
@@ -90,6 +92,19 @@ internal sealed partial class RequestLogWriter : BackgroundService
         {
             while (await _channel.Reader.WaitToReadAsync(stoppingToken))
             {
+                // Group commit: let a batch gather for a moment instead of writing each record in its own transaction,
+                // which costs the database several times more per record (docs/benchmarks.md, "AI gateway").
+                if (_channel.Reader.Count < _batchSize && _overflow.IsEmpty && _linger > TimeSpan.Zero)
+                {
+                    try
+                    {
+                        await Task.Delay(_linger, stoppingToken);
+                    }
+                    catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                    {
+                    }
+                }
+
                 await DrainAsync(batch, CancellationToken.None);
             }
         }
