@@ -1,10 +1,11 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using Cairn.Bench.Gateway;
 using Cairn.Bench.Http;
 
 namespace Cairn.Bench;
 
-/// <summary>Entry point: <c>http</c> runs the HTTP load harness, <c>bdn</c> hands the rest of the arguments to BenchmarkDotNet.</summary>
+/// <summary>Entry point: <c>http</c> runs the HTTP load harness, <c>gateway</c> the AI gateway harness (<c>fake-upstream</c> is its upstream process), <c>bdn</c> hands the rest of the arguments to BenchmarkDotNet.</summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -22,6 +23,20 @@ internal static class Program
 
                 await HttpBench.RunAsync(options);
                 return 0;
+            case "gateway":
+                if (!GatewayBenchOptions.TryParse(args.AsSpan(1), out var gatewayOptions, out var gatewayError))
+                {
+                    await Console.Error.WriteLineAsync(gatewayError);
+                    await Console.Error.WriteLineAsync(GatewayBenchOptions.Usage);
+                    return 2;
+                }
+
+                await GatewayBench.RunAsync(gatewayOptions);
+                return 0;
+            case "fake-upstream":
+                return await FakeUpstream.RunAsync(args[1..]);
+            case "bare-proxy":
+                return await BareProxy.RunAsync(args[1..]);
             case "bdn":
                 // Results go next to the build output (not into the current folder) unless --artifacts says otherwise.
                 var config = DefaultConfig.Instance.WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
@@ -30,6 +45,7 @@ internal static class Program
             default:
                 await Console.Error.WriteLineAsync($"Unknown command '{command}'.");
                 await Console.Error.WriteLineAsync(HttpBenchOptions.Usage);
+                await Console.Error.WriteLineAsync(GatewayBenchOptions.Usage);
                 await Console.Error.WriteLineAsync("   or: dotnet run -c Release --project bench/Cairn.Bench -- bdn [BenchmarkDotNet options, e.g. --filter '*']");
                 return 2;
         }
