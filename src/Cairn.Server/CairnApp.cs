@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Cairn.Server;
 
@@ -17,6 +18,9 @@ public static class CairnApp
     public static async Task<WebApplication> CreateAsync(string[] args, Action<CairnServerOptions>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        // ASP.NET Core's per-request Information logs (request starting/finished, endpoint executing) cost more than the
+        // gateway's own work; keep them off unless the configuration asks for them.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         AddConfigurationFiles(builder);
         configureBuilder?.Invoke(builder);
 
