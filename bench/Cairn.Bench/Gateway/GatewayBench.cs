@@ -272,16 +272,24 @@ internal static class GatewayBench
         var hostFolder = AppContext.BaseDirectory;
         var process = ChildProcess.Start(Cairn, "dotnet", [Path.Combine(hostFolder, "cairn.dll")], hostFolder, environment, logPath);
         var target = new GatewayTarget(Cairn, new Uri($"http://127.0.0.1:{port}/v1/chat/completions"), [auth], process);
-        using var probe = new HttpClient();
-        await process.WaitReadyAsync(
-            port,
-            async ct => (await probe.GetAsync(new Uri($"http://127.0.0.1:{port}/health"), ct)).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(120),
-            cancellationToken);
-        Log($"Cairn on port {port} (pid {process.Id}), data in {dataDirectory}, request log on{(options.CairnEnvironment.Count > 0 ? "; extra settings " + string.Join(" ", options.CairnEnvironment.Select(static e => $"{e.Key}={e.Value}")) : "")}");
-        using var client = new GatewayClient();
-        await SmokeTestAsync(client, target, cancellationToken);
-        return (process, target);
+        try
+        {
+            using var probe = new HttpClient();
+            await process.WaitReadyAsync(
+                port,
+                async ct => (await probe.GetAsync(new Uri($"http://127.0.0.1:{port}/health"), ct)).IsSuccessStatusCode,
+                TimeSpan.FromSeconds(120),
+                cancellationToken);
+            Log($"Cairn on port {port} (pid {process.Id}), data in {dataDirectory}, request log on{(options.CairnEnvironment.Count > 0 ? "; extra settings " + string.Join(" ", options.CairnEnvironment.Select(static e => $"{e.Key}={e.Value}")) : "")}");
+            using var client = new GatewayClient();
+            await SmokeTestAsync(client, target, cancellationToken);
+            return (process, target);
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     private static async Task<(ChildProcess Process, GatewayTarget Target)> StartPortkeyAsync(
@@ -318,16 +326,24 @@ internal static class GatewayBench
 
         var port = ChildProcess.FreePort();
         var process = ChildProcess.Start(Portkey, "node", [entry, $"--port={port}", "--headless"], folder, new Dictionary<string, string>(), Path.Combine(work, "portkey.log"));
-        await process.WaitReadyAsync(port, null, TimeSpan.FromSeconds(60), cancellationToken);
-        var target = new GatewayTarget(
-            Portkey,
-            new Uri($"http://127.0.0.1:{port}/v1/chat/completions"),
-            [auth, new("x-portkey-provider", "openai"), new("x-portkey-custom-host", $"http://127.0.0.1:{fakePort}/v1")],
-            process);
-        Log($"Portkey on port {port} (pid {process.Id}, node {NodeVersion()})");
-        using var client = new GatewayClient();
-        await SmokeTestAsync(client, target, cancellationToken);
-        return (process, target);
+        try
+        {
+            await process.WaitReadyAsync(port, null, TimeSpan.FromSeconds(60), cancellationToken);
+            var target = new GatewayTarget(
+                Portkey,
+                new Uri($"http://127.0.0.1:{port}/v1/chat/completions"),
+                [auth, new("x-portkey-provider", "openai"), new("x-portkey-custom-host", $"http://127.0.0.1:{fakePort}/v1")],
+                process);
+            Log($"Portkey on port {port} (pid {process.Id}, node {NodeVersion()})");
+            using var client = new GatewayClient();
+            await SmokeTestAsync(client, target, cancellationToken);
+            return (process, target);
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>One plain and one streaming call; fails loudly if either answer is not what the fake sent.</summary>

@@ -63,8 +63,9 @@ internal static class Soak
                     Interlocked.Increment(ref failed);
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // A refused connection, a broken response or the client's 60 s timeout: counted, not fatal.
                 Interlocked.Increment(ref failed);
             }
             finally
