@@ -25,7 +25,8 @@ public sealed class RequestLogWriterTests
         Assert.All(responses, status => Assert.Equal(HttpStatusCode.OK, status));
         Assert.Empty(store.Stored);
 
-        // One batch (up to 5) is in the blocked store; the rest wait in the queue of 2 and the overflow, none dropped.
+        // At most one batch (up to 5) is in the blocked store (none while the writer lets a batch gather); the rest wait
+        // in the queue of 2 and the overflow, none dropped.
         var writer = server.Services.GetRequiredService<RequestLogWriter>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (writer.Backlog < 15 && DateTime.UtcNow < deadline)
@@ -33,7 +34,7 @@ public sealed class RequestLogWriterTests
             await Task.Delay(10);
         }
 
-        Assert.InRange(writer.Backlog, 15, 19);
+        Assert.InRange(writer.Backlog, 15, 20);
 
         store.Open();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
