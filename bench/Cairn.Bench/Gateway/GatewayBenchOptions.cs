@@ -122,15 +122,12 @@ internal sealed record GatewayBenchOptions
                     environment.Add(new(value[..equals], value[(equals + 1)..]));
                     break;
                 case "--only":
-                    var scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    var unknown = scenarios.FirstOrDefault(static s => !s_scenarios.Contains(s, StringComparer.Ordinal));
-                    if (scenarios.Length == 0 || unknown is not null)
+                    if (!Cairn.Bench.Http.HttpBenchOptions.TryParseScenarios(value, s_scenarios, out var scenarios, out error))
                     {
-                        error = $"Unknown scenario '{unknown}': expected {string.Join(", ", s_scenarios)}.";
                         return false;
                     }
 
-                    result = result with { Scenarios = new HashSet<string>(scenarios, StringComparer.Ordinal) };
+                    result = result with { Scenarios = scenarios };
                     break;
                 default:
                     error = $"Unknown option or invalid value: {name} {value}";

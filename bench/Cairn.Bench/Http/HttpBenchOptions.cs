@@ -136,15 +136,12 @@ internal sealed record HttpBenchOptions
                     result = result with { UiRuns = uiRuns };
                     break;
                 case "--only":
-                    var scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    var unknown = scenarios.FirstOrDefault(static s => !s_scenarios.Contains(s, StringComparer.Ordinal));
-                    if (scenarios.Length == 0 || unknown is not null)
+                    if (!HttpBenchOptions.TryParseScenarios(value, s_scenarios, out var scenarios, out error))
                     {
-                        error = $"Unknown scenario '{unknown}': expected {string.Join(", ", s_scenarios)}.";
                         return false;
                     }
 
-                    result = result with { Scenarios = new HashSet<string>(scenarios, StringComparer.Ordinal) };
+                    result = result with { Scenarios = scenarios };
                     break;
                 default:
                     error = $"Unknown option '{name}'.";
@@ -166,5 +163,22 @@ internal sealed record HttpBenchOptions
 
         value = default;
         return false;
+    }
+
+    /// <summary>Parses an <c>--only</c> list of comma-separated scenario names against the known ones.</summary>
+    internal static bool TryParseScenarios(string value, IReadOnlyCollection<string> known, out HashSet<string> scenarios, [NotNullWhen(false)] out string? error)
+    {
+        var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.FirstOrDefault(s => !known.Contains(s, StringComparer.Ordinal));
+        if (names.Length == 0 || unknown is not null)
+        {
+            scenarios = [];
+            error = $"Unknown scenario '{unknown}': expected {string.Join(", ", known)}.";
+            return false;
+        }
+
+        scenarios = new HashSet<string>(names, StringComparer.Ordinal);
+        error = null;
+        return true;
     }
 }

@@ -56,10 +56,12 @@ public static class UsageReader
             return null;
         }
 
-        var read = Long(usage, "cache_read_input_tokens") ?? 0;
-        var written = Long(usage, "cache_creation_input_tokens") ?? 0;
-        return new TokenUsage((input ?? 0) + read + written, output ?? 0, read, written);
+        return FromAnthropic(input ?? 0, output ?? 0, Long(usage, "cache_read_input_tokens") ?? 0, Long(usage, "cache_creation_input_tokens") ?? 0);
     }
+
+    /// <summary>Normalises Anthropic's separate counts (uncached input, output, cache reads, cache writes), for example as gathered from a stream's events.</summary>
+    public static TokenUsage FromAnthropic(long inputTokens, long outputTokens, long cacheReadTokens, long cacheCreationTokens) =>
+        new(inputTokens + cacheReadTokens + cacheCreationTokens, outputTokens, cacheReadTokens, cacheCreationTokens);
 
     /// <summary>
     /// Reads Gemini's <c>usageMetadata</c>: <c>promptTokenCount</c> includes <c>cachedContentTokenCount</c>, and

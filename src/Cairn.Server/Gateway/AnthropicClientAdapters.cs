@@ -38,15 +38,7 @@ internal sealed class AnthropicPassThroughAdapter : ProviderAdapter
 
         public TokenUsage? Usage => _input is null && _output is null
             ? null
-            : UsageReader.FromAnthropic(JsonSerializer.SerializeToElement(
-                new Dictionary<string, long>
-                {
-                    ["input_tokens"] = _input ?? 0,
-                    ["output_tokens"] = _output ?? 0,
-                    ["cache_read_input_tokens"] = _cacheRead ?? 0,
-                    ["cache_creation_input_tokens"] = _cacheWrite ?? 0,
-                },
-                GatewayNodeJsonContext.Default.DictionaryStringInt64));
+            : UsageReader.FromAnthropic(_input ?? 0, _output ?? 0, _cacheRead ?? 0, _cacheWrite ?? 0);
 
         public string? Model { get; private set; }
 

@@ -208,7 +208,7 @@ internal sealed partial class GatewayHandler(
             var status = (int)response.StatusCode;
             if (status is < 200 or > 299)
             {
-                var errorBody = await ReadAllAsync(response, timeout.Token, context.RequestAborted);
+                var errorBody = await response.Content.ReadAsByteArrayAsync(timeout.Token);
                 var failure = record.Attempt(target, status, $"Upstream answered HTTP {status}.", attemptStarted, IsRetryable(status), status);
                 failure.Body = adapter.ConvertError(status, errorBody);
                 failure.RetryAfter = RetryAfter(response);
@@ -220,7 +220,7 @@ internal sealed partial class GatewayHandler(
                 byte[] upstreamBody;
                 try
                 {
-                    upstreamBody = await ReadAllAsync(response, timeout.Token, context.RequestAborted);
+                    upstreamBody = await response.Content.ReadAsByteArrayAsync(timeout.Token);
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
@@ -454,12 +454,6 @@ internal sealed partial class GatewayHandler(
         }
 
         return null;
-    }
-
-    private static async Task<byte[]> ReadAllAsync(HttpResponseMessage response, CancellationToken timeout, CancellationToken aborted)
-    {
-        _ = aborted;
-        return await response.Content.ReadAsByteArrayAsync(timeout);
     }
 
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context, long limit)

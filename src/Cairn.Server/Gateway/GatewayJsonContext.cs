@@ -5,5 +5,4 @@ namespace Cairn.Server.Gateway;
 
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonNode))]
-[JsonSerializable(typeof(Dictionary<string, long>))]
 internal sealed partial class GatewayNodeJsonContext : JsonSerializerContext;

@@ -30,6 +30,7 @@ internal sealed partial class RequestLogWriter : BackgroundService
     private readonly Counter<long> _overflowed;
     private readonly Counter<long> _failures;
     private long _overflowCount;
+    private int _inFlight;
     private long _lastOverflowWarning;
 
     public RequestLogWriter(IRequestLogStore store, IOptions<GatewayOptions> options, IMeterFactory meters, ILogger<RequestLogWriter> logger)
@@ -81,8 +82,6 @@ internal sealed partial class RequestLogWriter : BackgroundService
             await Task.Delay(10, cancellationToken);
         }
     }
-
-    private int _inFlight;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

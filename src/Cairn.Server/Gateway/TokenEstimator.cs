@@ -1,6 +1,5 @@
 using System.Text;
 using Cairn.Core.Gateway;
-using Cairn.Server.Web.Gateway;
 using Microsoft.ML.Tokenizers;
 
 namespace Cairn.Server.Gateway;

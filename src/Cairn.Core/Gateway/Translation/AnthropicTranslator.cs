@@ -501,25 +501,8 @@ public static class AnthropicTranslator
     private static JsonArray Tools(JsonArray tools)
     {
         var result = new JsonArray();
-        for (var i = 0; i < tools.Count; i++)
+        foreach (var (function, converted) in TranslationJson.FunctionTools(tools, "Anthropic"))
         {
-            var path = $"tools[{i}]";
-            var tool = tools[i] as JsonObject ?? throw new TranslationException("Each tool must be an object.", path);
-            var type = TranslationJson.AsString(tool["type"]) ?? "function";
-            if (type != "function" || tool["function"] is not JsonObject function)
-            {
-                throw new TranslationException($"Tools of type '{type}' are not supported by Anthropic models.", path);
-            }
-
-            var converted = new JsonObject
-            {
-                ["name"] = TranslationJson.AsString(function["name"]) ?? throw new TranslationException("A tool needs a name.", path + ".function.name"),
-            };
-            if (TranslationJson.AsString(function["description"]) is { } description)
-            {
-                converted["description"] = description;
-            }
-
             converted["input_schema"] = function["parameters"] is JsonObject parameters
                 ? parameters.DeepClone()
                 : new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };

@@ -450,25 +450,8 @@ public static class GeminiTranslator
     private static JsonArray FunctionDeclarations(JsonArray tools)
     {
         var result = new JsonArray();
-        for (var i = 0; i < tools.Count; i++)
+        foreach (var (function, declaration) in TranslationJson.FunctionTools(tools, "Gemini"))
         {
-            var path = $"tools[{i}]";
-            var tool = tools[i] as JsonObject ?? throw new TranslationException("Each tool must be an object.", path);
-            var type = TranslationJson.AsString(tool["type"]) ?? "function";
-            if (type != "function" || tool["function"] is not JsonObject function)
-            {
-                throw new TranslationException($"Tools of type '{type}' are not supported by Gemini models.", path);
-            }
-
-            var declaration = new JsonObject
-            {
-                ["name"] = TranslationJson.AsString(function["name"]) ?? throw new TranslationException("A tool needs a name.", path + ".function.name"),
-            };
-            if (TranslationJson.AsString(function["description"]) is { } description)
-            {
-                declaration["description"] = description;
-            }
-
             if (function["parameters"] is JsonObject parameters)
             {
                 declaration["parametersJsonSchema"] = parameters.DeepClone();

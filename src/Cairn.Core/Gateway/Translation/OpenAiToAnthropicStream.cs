@@ -170,19 +170,25 @@ public sealed class OpenAiToAnthropicStream
             if (TranslationJson.TryGet(function, "arguments", JsonValueKind.String, out var arguments) && !arguments.ValueEquals(""u8))
             {
                 // Servers that interleave parallel calls get their fragments written to the earlier block by index.
-                var w = _frames.BeginEvent(output, "content_block_delta"u8);
-                w.WriteStartObject();
-                w.WriteString("type", "content_block_delta");
-                w.WriteNumber("index", block);
-                w.WriteStartObject("delta");
-                w.WriteString("type", "input_json_delta");
-                w.WritePropertyName("partial_json");
-                arguments.WriteTo(w);
-                w.WriteEndObject();
-                w.WriteEndObject();
-                _frames.End(output);
+                WriteDelta(output, block, "input_json_delta", "partial_json", arguments);
             }
         }
+    }
+
+    /// <summary>Writes a <c>content_block_delta</c> event whose delta carries <paramref name="value"/> under <paramref name="property"/>.</summary>
+    private void WriteDelta(IBufferWriter<byte> output, int index, string deltaType, string property, JsonElement value)
+    {
+        var w = _frames.BeginEvent(output, "content_block_delta"u8);
+        w.WriteStartObject();
+        w.WriteString("type", "content_block_delta");
+        w.WriteNumber("index", index);
+        w.WriteStartObject("delta");
+        w.WriteString("type", deltaType);
+        w.WritePropertyName(property);
+        value.WriteTo(w);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        _frames.End(output);
     }
 
     private void Start(IBufferWriter<byte> output)
@@ -230,17 +236,7 @@ public sealed class OpenAiToAnthropicStream
             _frames.End(output);
         }
 
-        var w = _frames.BeginEvent(output, "content_block_delta"u8);
-        w.WriteStartObject();
-        w.WriteString("type", "content_block_delta");
-        w.WriteNumber("index", _openBlock);
-        w.WriteStartObject("delta");
-        w.WriteString("type", "text_delta");
-        w.WritePropertyName("text");
-        text.WriteTo(w);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        _frames.End(output);
+        WriteDelta(output, _openBlock, "text_delta", "text", text);
     }
 
     private int StartToolBlock(IBufferWriter<byte> output, string id, string name)

@@ -176,6 +176,35 @@ internal static class TranslationJson
         return true;
     }
 
+    /// <summary>
+    /// Validates OpenAI <c>tools</c> (function tools only) and yields each tool's <c>function</c> with a new object holding
+    /// its <c>name</c> and <c>description</c>, for the vendor's own schema field to be added.
+    /// </summary>
+    public static IEnumerable<(JsonObject Function, JsonObject Converted)> FunctionTools(JsonArray tools, string vendor)
+    {
+        for (var i = 0; i < tools.Count; i++)
+        {
+            var path = $"tools[{i}]";
+            var tool = tools[i] as JsonObject ?? throw new TranslationException("Each tool must be an object.", path);
+            var type = AsString(tool["type"]) ?? "function";
+            if (type != "function" || tool["function"] is not JsonObject function)
+            {
+                throw new TranslationException($"Tools of type '{type}' are not supported by {vendor} models.", path);
+            }
+
+            var converted = new JsonObject
+            {
+                ["name"] = AsString(function["name"]) ?? throw new TranslationException("A tool needs a name.", path + ".function.name"),
+            };
+            if (AsString(function["description"]) is { } description)
+            {
+                converted["description"] = description;
+            }
+
+            yield return (function, converted);
+        }
+    }
+
     /// <summary>True for absolute http and https URLs.</summary>
     public static bool IsHttpUrl(string url) =>
         url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("http://", StringComparison.OrdinalIgnoreCase);

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Cairn.Server.Web.Gateway;
+namespace Cairn.Server.Gateway;
 
 /// <summary>One message of a logged conversation, ready to show as a chat bubble.</summary>
 /// <param name="Role">system, user, assistant or tool.</param>
