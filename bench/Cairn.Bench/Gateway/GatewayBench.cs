@@ -88,7 +88,7 @@ internal static class GatewayBench
                         bareProcess = ChildProcess.Start(
                             BareProxyName, "dotnet",
                             [typeof(Program).Assembly.Location, "bare-proxy", "--port", Str(barePort), "--upstream", $"http://127.0.0.1:{fakePort}/v1"],
-                            work, new Dictionary<string, string>(), Path.Combine(work, "bare-proxy.log"));
+                            work, options.DotnetEnvironment.ToDictionary(StringComparer.Ordinal), Path.Combine(work, "bare-proxy.log"));
                         await bareProcess.WaitReadyAsync(barePort, null, TimeSpan.FromSeconds(60), cancellationToken);
                         var bare = new GatewayTarget(BareProxyName, new Uri($"http://127.0.0.1:{barePort}/v1/chat/completions"), [auth], bareProcess);
                         Log($"bare .NET proxy on port {barePort} (pid {bareProcess.Id})");

@@ -9,7 +9,7 @@ internal sealed record GatewayBenchOptions
     public const string Usage =
         "usage: dotnet run -c Release --project bench/Cairn.Bench -- gateway [--duration <s>] [--warmup <s>] [--rounds <n>] [--concurrency <n>] " +
         "[--wrk-threads <n>] [--soak-minutes <min>] [--soak-rps <n>] [--portkey] [--portkey-dir <dir>] [--bare-proxy] [--only latency,throughput,ttfb,soak] " +
-        "[--stream-gap-ms <ms>] [--cairn-env NAME=VALUE]... [--keep-data]";
+        "[--stream-gap-ms <ms>] [--cairn-env NAME=VALUE]... [--dotnet-env NAME=VALUE]... [--keep-data]";
 
     private static readonly string[] s_scenarios = ["latency", "throughput", "ttfb", "soak"];
 
@@ -47,6 +47,9 @@ internal sealed record GatewayBenchOptions
     /// <summary>Extra environment variables for the Cairn process (<c>Cairn__Gateway__Log__StoreBodies=false</c>), for experiments.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> CairnEnvironment { get; init; } = [];
 
+    /// <summary>Extra environment variables for both .NET relays, Cairn and the bare proxy (<c>DOTNET_gcServer=0</c>), for runtime experiments.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> DotnetEnvironment { get; init; } = [];
+
     /// <summary>Keep the temp folder (Cairn's data and logs, wrk scripts) at the end.</summary>
     public bool KeepData { get; init; }
 
@@ -58,6 +61,7 @@ internal sealed record GatewayBenchOptions
     {
         var result = new GatewayBenchOptions();
         var environment = new List<KeyValuePair<string, string>>();
+        var dotnetEnvironment = new List<KeyValuePair<string, string>>();
         options = null;
         error = null;
         for (var i = 0; i < args.Length; i++)
@@ -118,8 +122,10 @@ internal sealed record GatewayBenchOptions
                     result = result with { StreamGapMs = gap };
                     break;
                 case "--cairn-env" when value.IndexOf('=', StringComparison.Ordinal) > 0:
-                    var equals = value.IndexOf('=', StringComparison.Ordinal);
-                    environment.Add(new(value[..equals], value[(equals + 1)..]));
+                    environment.Add(SplitVariable(value));
+                    break;
+                case "--dotnet-env" when value.IndexOf('=', StringComparison.Ordinal) > 0:
+                    dotnetEnvironment.Add(SplitVariable(value));
                     break;
                 case "--only":
                     if (!Cairn.Bench.Http.HttpBenchOptions.TryParseScenarios(value, s_scenarios, out var scenarios, out error))
@@ -135,8 +141,14 @@ internal sealed record GatewayBenchOptions
             }
         }
 
-        options = result with { CairnEnvironment = environment };
+        options = result with { CairnEnvironment = [.. dotnetEnvironment, .. environment], DotnetEnvironment = dotnetEnvironment };
         return true;
+    }
+
+    private static KeyValuePair<string, string> SplitVariable(string text)
+    {
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        return new(text[..equals], text[(equals + 1)..]);
     }
 
     private static bool TryPositive(string text, out double value) =>
