@@ -45,6 +45,7 @@ public static class CairnApp
         {
             builder.Services.AddCairnServer(storage, options);
             builder.Services.Configure<Cairn.Core.Gateway.GatewayOptions>(builder.Configuration.GetSection($"{CairnServerOptions.SectionName}:{Cairn.Core.Gateway.GatewayOptions.SectionName}"));
+            builder.Services.Configure<Cairn.Core.Observability.TracesOptions>(builder.Configuration.GetSection($"{CairnServerOptions.SectionName}:{Cairn.Core.Observability.TracesOptions.SectionName}"));
             var app = builder.Build();
 
             // Resolve once so the container owns the storage and disposes it with the application.

@@ -1,4 +1,5 @@
 using Cairn.Server.Gateway;
+using Cairn.Server.Observability;
 using Cairn.Server.Serving;
 using Cairn.Server.Tracking;
 using Cairn.Server.Web;
@@ -22,6 +23,8 @@ public static class CairnEndpointRouteBuilderExtensions
         endpoints.MapGateway();
         endpoints.MapGatewayKeys();
         endpoints.MapGatewayConfig();
+        endpoints.MapTraceIngest();
+        endpoints.MapTracesApi();
         endpoints.MapRazorComponents<App>();
         return endpoints;
     }

@@ -54,6 +54,13 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton<GatewayHandler>();
         services.TryAddSingleton<RequestLogWriter>();
         services.AddHostedService(static sp => sp.GetRequiredService<RequestLogWriter>());
+        // Traces: OTLP ingest through a batch writer, the trace API and the retention job.
+        services.AddOptions<Cairn.Core.Observability.TracesOptions>();
+        services.TryAddSingleton(storage.Traces);
+        services.TryAddSingleton<Cairn.Server.Observability.TraceWriter>();
+        services.AddHostedService(static sp => sp.GetRequiredService<Cairn.Server.Observability.TraceWriter>());
+        services.TryAddSingleton<Cairn.Server.Observability.TraceRetentionService>();
+        services.AddHostedService(static sp => sp.GetRequiredService<Cairn.Server.Observability.TraceRetentionService>());
         // Request bodies of Cairn's own API bind through the source-generated context (snake_case).
         services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Cairn.Contracts.Gateway.GatewayJsonContext.Default));
         // The web UI: static server-rendered Blazor pages (no interactivity, so no circuits or WebAssembly).

@@ -1,4 +1,5 @@
 using Cairn.Core.Gateway;
+using Cairn.Core.Observability;
 using Cairn.Core.Registry;
 using Cairn.Core.Tracking;
 using Cairn.Storage.Relational;
@@ -22,7 +23,11 @@ public sealed class TrackingStorage : IAsyncDisposable
         UsageReports = requestLogs;
         VirtualKeys = new RelationalVirtualKeyStore(dialect, WorkspaceIds.Default);
         GatewayConfig = new RelationalGatewayConfigStore(dialect, WorkspaceIds.Default);
+        Traces = new RelationalTraceStore(dialect, WorkspaceIds.Default, timeProvider);
     }
+
+    /// <summary>Spans, traces, sessions and scores of the default workspace.</summary>
+    public ITraceStore Traces { get; }
 
     /// <summary>The gateway providers and routes managed through the REST API.</summary>
     public IGatewayConfigStore GatewayConfig { get; }

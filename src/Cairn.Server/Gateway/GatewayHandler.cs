@@ -18,6 +18,7 @@ internal sealed partial class GatewayHandler(
     GatewayKeys keys,
     ResponseCache cache,
     RequestLogWriter log,
+    Observability.TraceWriter traces,
     TimeProvider time,
     ILogger<GatewayHandler> logger)
 {
@@ -133,9 +134,20 @@ internal sealed partial class GatewayHandler(
         finally
         {
             record.LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            log.Enqueue(record.Build());
+            var built = record.Build();
+            log.Enqueue(built);
+            if (built.TraceParent is not null && Observability.GatewaySpans.FromRecord(built, ProjectOf(context)) is { } span)
+            {
+                // The call becomes a span of the caller's trace (kept even when the span writer is behind: it is one span).
+                traces.Enqueue(span);
+            }
         }
     }
+
+    private static string? ProjectOf(HttpContext context) =>
+        context.Request.Headers[Observability.TraceIngestApi.ProjectHeader].ToString() is { Length: > 0 } project && Observability.TraceIngestApi.IsValidProject(project)
+            ? project.Trim()
+            : null;
 
     private async Task ForwardAsync(HttpContext context, GatewayCall call, IReadOnlyList<UpstreamTarget> targets, ClientProtocol protocol, RecordBuilder record, long started, bool storeResponse)
     {

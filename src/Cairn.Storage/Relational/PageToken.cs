@@ -7,6 +7,27 @@ namespace Cairn.Storage.Relational;
 /// <summary>MLflow's offset page token: base64 of the JSON <c>{"offset": n}</c>.</summary>
 internal static class PageToken
 {
+    /// <summary>A keyset page token: base64 of the last row's sort key (<c>value|id</c>).</summary>
+    public static string Encode(string key) => Convert.ToBase64String(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>The sort key of a keyset page token, or null for the first page.</summary>
+    public static string? Decode(string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(token));
+        }
+        catch (FormatException)
+        {
+            throw TrackingException.Invalid("Invalid page token, could not base64-decode");
+        }
+    }
+
     public static string Create(long offset) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{{\"offset\": {offset.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}"));
 

@@ -69,6 +69,8 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string LikePatternValue(string pattern) => pattern;
 
+    public override string JsonField(string column, string keyParameter) => $"({column}::jsonb ->> {keyParameter})";
+
     public override string InArray(string column, string parameter, bool negate = false) =>
         negate ? $"NOT ({column} = ANY({parameter}))" : $"{column} = ANY({parameter})";
 

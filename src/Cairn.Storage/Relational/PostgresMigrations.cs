@@ -324,5 +324,96 @@ internal static class PostgresMigrations
                 PRIMARY KEY (workspace_id, name)
             );
             """),
+            new(7, "traces", """
+            -- Traces (issue #5): spans as received over OTLP with the GenAI fields read out, and per-trace totals rolled up
+            -- as spans arrive (in any order, in any number of batches).
+            CREATE TABLE spans (
+                workspace_id TEXT COLLATE "C" NOT NULL,
+                project TEXT COLLATE "C" NOT NULL,
+                trace_id TEXT COLLATE "C" NOT NULL,
+                span_id TEXT COLLATE "C" NOT NULL,
+                parent_span_id TEXT COLLATE "C",
+                name TEXT COLLATE "C" NOT NULL,
+                kind INTEGER NOT NULL,
+                start_ns BIGINT NOT NULL,
+                end_ns BIGINT NOT NULL,
+                status_code INTEGER NOT NULL,
+                status_message TEXT COLLATE "C",
+                type TEXT COLLATE "C" NOT NULL,
+                operation TEXT COLLATE "C",
+                provider TEXT COLLATE "C",
+                request_model TEXT COLLATE "C",
+                response_model TEXT COLLATE "C",
+                input_tokens BIGINT,
+                output_tokens BIGINT,
+                cached_tokens BIGINT,
+                cache_write_tokens BIGINT,
+                reasoning_tokens BIGINT,
+                cost_usd DOUBLE PRECISION,
+                input TEXT COLLATE "C",
+                output TEXT COLLATE "C",
+                user_id TEXT COLLATE "C",
+                session_id TEXT COLLATE "C",
+                service_name TEXT COLLATE "C",
+                scope_name TEXT COLLATE "C",
+                tags TEXT COLLATE "C" NOT NULL,
+                attributes TEXT COLLATE "C" NOT NULL,
+                resource TEXT COLLATE "C" NOT NULL,
+                events TEXT COLLATE "C",
+                links TEXT COLLATE "C",
+                flags INTEGER NOT NULL,
+                request_log_id TEXT COLLATE "C"
+            );
+            -- Trace ids are random, so (trace_id, span_id) identifies a span; the project is checked on every read.
+            CREATE UNIQUE INDEX ux_spans_id ON spans (trace_id, span_id);
+            CREATE INDEX ix_spans_children ON spans (trace_id, parent_span_id, start_ns);
+
+            CREATE TABLE traces (
+                workspace_id TEXT COLLATE "C" NOT NULL,
+                project TEXT COLLATE "C" NOT NULL,
+                trace_id TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                root_span_id TEXT COLLATE "C",
+                start_ns BIGINT NOT NULL,
+                end_ns BIGINT NOT NULL,
+                duration_ms DOUBLE PRECISION NOT NULL,
+                span_count BIGINT NOT NULL,
+                error_count BIGINT NOT NULL,
+                input_tokens BIGINT NOT NULL,
+                output_tokens BIGINT NOT NULL,
+                cached_tokens BIGINT NOT NULL,
+                total_tokens BIGINT NOT NULL,
+                cost_usd DOUBLE PRECISION NOT NULL,
+                user_id TEXT COLLATE "C",
+                session_id TEXT COLLATE "C",
+                service_name TEXT COLLATE "C",
+                models TEXT COLLATE "C" NOT NULL,
+                tags TEXT COLLATE "C" NOT NULL,
+                input TEXT COLLATE "C",
+                output TEXT COLLATE "C",
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (trace_id)
+            );
+            CREATE INDEX ix_traces_start ON traces (workspace_id, project, start_ns, trace_id);
+            CREATE INDEX ix_traces_user ON traces (workspace_id, project, user_id, start_ns) WHERE user_id IS NOT NULL;
+            CREATE INDEX ix_traces_session ON traces (workspace_id, project, session_id, start_ns) WHERE session_id IS NOT NULL;
+
+            CREATE TABLE trace_scores (
+                score_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                workspace_id TEXT COLLATE "C" NOT NULL,
+                project TEXT COLLATE "C" NOT NULL,
+                trace_id TEXT COLLATE "C" NOT NULL,
+                span_id TEXT COLLATE "C",
+                name TEXT COLLATE "C" NOT NULL,
+                data_type TEXT COLLATE "C" NOT NULL,
+                value DOUBLE PRECISION,
+                string_value TEXT COLLATE "C",
+                source TEXT COLLATE "C" NOT NULL,
+                comment TEXT COLLATE "C",
+                author TEXT COLLATE "C",
+                timestamp BIGINT NOT NULL
+            );
+            CREATE INDEX ix_trace_scores_trace ON trace_scores (trace_id, timestamp);
+            """),
 ];
 }

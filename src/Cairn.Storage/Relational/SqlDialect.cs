@@ -105,6 +105,9 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>The value to bind for a LIKE pattern built by <see cref="Like"/>.</summary>
     public abstract string LikePatternValue(string pattern);
 
+    /// <summary>The text of the top-level field named by <paramref name="keyParameter"/> in the JSON object stored in <paramref name="column"/> (null when absent).</summary>
+    public abstract string JsonField(string column, string keyParameter);
+
     /// <summary>A membership test of <paramref name="column"/> in an array parameter.</summary>
     public abstract string InArray(string column, string parameter, bool negate = false);
 

@@ -183,6 +183,9 @@ internal sealed class SqliteDialect : SqlDialect
         return sb.ToString();
     }
 
+    public override string JsonField(string column, string keyParameter) =>
+        $"CAST(json_extract({column}, '$.\"' || {keyParameter} || '\"') AS TEXT)";
+
     public override string InArray(string column, string parameter, bool negate = false) =>
         $"{column} {(negate ? "NOT IN" : "IN")} (SELECT value FROM json_each({parameter}))";
 

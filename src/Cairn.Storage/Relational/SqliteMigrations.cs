@@ -323,5 +323,96 @@ internal static class SqliteMigrations
                 PRIMARY KEY (workspace_id, name)
             );
             """),
+            new(7, "traces", """
+            -- Traces (issue #5): spans as received over OTLP with the GenAI fields read out, and per-trace totals rolled up
+            -- as spans arrive (in any order, in any number of batches).
+            CREATE TABLE spans (
+                workspace_id TEXT NOT NULL,
+                project TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                name TEXT NOT NULL,
+                kind INTEGER NOT NULL,
+                start_ns INTEGER NOT NULL,
+                end_ns INTEGER NOT NULL,
+                status_code INTEGER NOT NULL,
+                status_message TEXT,
+                type TEXT NOT NULL,
+                operation TEXT,
+                provider TEXT,
+                request_model TEXT,
+                response_model TEXT,
+                input_tokens INTEGER,
+                output_tokens INTEGER,
+                cached_tokens INTEGER,
+                cache_write_tokens INTEGER,
+                reasoning_tokens INTEGER,
+                cost_usd REAL,
+                input TEXT,
+                output TEXT,
+                user_id TEXT,
+                session_id TEXT,
+                service_name TEXT,
+                scope_name TEXT,
+                tags TEXT NOT NULL,
+                attributes TEXT NOT NULL,
+                resource TEXT NOT NULL,
+                events TEXT,
+                links TEXT,
+                flags INTEGER NOT NULL,
+                request_log_id TEXT
+            );
+            -- Trace ids are random, so (trace_id, span_id) identifies a span; the project is checked on every read.
+            CREATE UNIQUE INDEX ux_spans_id ON spans (trace_id, span_id);
+            CREATE INDEX ix_spans_children ON spans (trace_id, parent_span_id, start_ns);
+
+            CREATE TABLE traces (
+                workspace_id TEXT NOT NULL,
+                project TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                root_span_id TEXT,
+                start_ns INTEGER NOT NULL,
+                end_ns INTEGER NOT NULL,
+                duration_ms REAL NOT NULL,
+                span_count INTEGER NOT NULL,
+                error_count INTEGER NOT NULL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                cached_tokens INTEGER NOT NULL,
+                total_tokens INTEGER NOT NULL,
+                cost_usd REAL NOT NULL,
+                user_id TEXT,
+                session_id TEXT,
+                service_name TEXT,
+                models TEXT NOT NULL,
+                tags TEXT NOT NULL,
+                input TEXT,
+                output TEXT,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (trace_id)
+            );
+            CREATE INDEX ix_traces_start ON traces (workspace_id, project, start_ns, trace_id);
+            CREATE INDEX ix_traces_user ON traces (workspace_id, project, user_id, start_ns) WHERE user_id IS NOT NULL;
+            CREATE INDEX ix_traces_session ON traces (workspace_id, project, session_id, start_ns) WHERE session_id IS NOT NULL;
+
+            CREATE TABLE trace_scores (
+                score_id TEXT NOT NULL PRIMARY KEY,
+                workspace_id TEXT NOT NULL,
+                project TEXT NOT NULL,
+                trace_id TEXT NOT NULL,
+                span_id TEXT,
+                name TEXT NOT NULL,
+                data_type TEXT NOT NULL,
+                value REAL,
+                string_value TEXT,
+                source TEXT NOT NULL,
+                comment TEXT,
+                author TEXT,
+                timestamp INTEGER NOT NULL
+            );
+            CREATE INDEX ix_trace_scores_trace ON trace_scores (trace_id, timestamp);
+            """),
 ];
 }
