@@ -5,7 +5,7 @@ using Cairn.Bench.Http;
 
 namespace Cairn.Bench;
 
-/// <summary>Entry point: <c>http</c> runs the HTTP load harness, <c>gateway</c> the AI gateway harness (<c>fake-upstream</c> is its upstream process), <c>bdn</c> hands the rest of the arguments to BenchmarkDotNet.</summary>
+/// <summary>Entry point: <c>http</c> runs the HTTP load harness, <c>gateway</c> the AI gateway harness, <c>traces</c> the trace ingest and query harness (<c>fake-upstream</c> is its upstream process), <c>bdn</c> hands the rest of the arguments to BenchmarkDotNet.</summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -33,6 +33,18 @@ internal static class Program
 
                 await GatewayBench.RunAsync(gatewayOptions);
                 return 0;
+            case "traces":
+                if (!Cairn.Bench.Traces.TracesBenchOptions.TryParse(args.AsSpan(1), out var tracesOptions, out var tracesError))
+                {
+                    await Console.Error.WriteLineAsync(tracesError);
+                    await Console.Error.WriteLineAsync(Cairn.Bench.Traces.TracesBenchOptions.Usage);
+                    return 2;
+                }
+
+                await Cairn.Bench.Traces.TracesBench.RunAsync(tracesOptions);
+                return 0;
+            case "traces-append":
+                return await Cairn.Bench.Traces.TracesAppendLoop.RunAsync(args[1..]);
             case "fake-upstream":
                 return await FakeUpstream.RunAsync(args[1..]);
             case "bare-proxy":

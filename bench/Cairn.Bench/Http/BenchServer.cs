@@ -27,6 +27,28 @@ internal sealed class BenchServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The server's services (for harnesses that read its state, such as a writer's backlog).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Counts the rows of <paramref name="table"/> in the benchmark database (SQLite file or PostgreSQL database).</summary>
+    public async Task<long> CountRowsAsync(string table, CancellationToken cancellationToken)
+    {
+        if (_adminConnectionString is not null && _databaseName is not null)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = _databaseName };
+            await using var pg = new NpgsqlConnection(builder.ConnectionString);
+            await pg.OpenAsync(cancellationToken);
+            await using var pgCount = new NpgsqlCommand($"SELECT COUNT(*) FROM {table}", pg);
+            return Convert.ToInt64(await pgCount.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await using var sqlite = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDirectory, "cairn.db")};Mode=ReadOnly");
+        await sqlite.OpenAsync(cancellationToken);
+        await using var count = sqlite.CreateCommand();
+        count.CommandText = $"SELECT COUNT(*) FROM {table}";
+        return Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public BenchBackend Backend => _adminConnectionString is null ? BenchBackend.Sqlite : BenchBackend.Postgres;
 
     public string BackendDescription { get; }

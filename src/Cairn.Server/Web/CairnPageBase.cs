@@ -122,7 +122,8 @@ public abstract partial class CairnPageBase : ComponentBase
         Navigation.NotFound();
     }
 
-    private void SetStatus(int status)
+    /// <summary>Sets the response's status code (for a page that renders with an error, such as a bad query).</summary>
+    protected void SetStatus(int status)
     {
         if (HttpContext is { Response.HasStarted: false })
         {

@@ -117,5 +117,48 @@ internal static class UiStyles
         details.raw { margin-top: 12px; }
         details.raw pre { max-height: 420px; overflow: auto; background: #0f172a; color: #e2e8f0; padding: 12px; border-radius: 8px; font-size: 12px; white-space: pre-wrap; word-break: break-word; }
         .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 6px; vertical-align: middle; }
+        form.filters input.short { width: 90px; }
+        td.trace-name .alias { margin-left: 6px; }
+        .trace-tree { position: relative; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; overflow: auto; max-height: 70vh; }
+        .tree-head, .tree-row { display: grid; grid-template-columns: minmax(300px, 2.4fr) 84px minmax(110px, 1fr) 72px 76px 72px minmax(220px, 3fr); gap: 0 10px; align-items: center; padding: 3px 12px; min-width: 1060px; }
+        .tree-head { position: sticky; top: 0; z-index: 1; background: #f9fafb; border-bottom: 1px solid var(--line); font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; padding-top: 8px; padding-bottom: 8px; }
+        .tree-row { border-bottom: 1px solid #f1f3f5; font-size: 13px; }
+        .tree-row[hidden] { display: none; }
+        .tree-row:hover { background: #f9fafb; }
+        .tree-row.selected { background: #eff6ff; box-shadow: inset 3px 0 0 var(--accent); }
+        .tree-row.status-error .span-link { color: #b91c1c; }
+        .tree-row.loading { opacity: .6; }
+        .tree-row.tree-error { color: #991b1b; padding-left: 40px; }
+        .tree-name { display: flex; align-items: center; gap: 6px; min-width: 0; white-space: nowrap; }
+        .tree-name .span-link { overflow: hidden; text-overflow: ellipsis; }
+        .tree-toggle, .tree-toggle-spacer { flex: none; width: 16px; text-align: center; color: var(--muted); }
+        .tree-toggle:hover { color: var(--accent); text-decoration: none; }
+        .child-count { font-size: 11px; color: var(--muted); background: #f3f4f6; border-radius: 999px; padding: 0 6px; }
+        .tree-type, .tree-model { color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+        .tree-num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        .tree-ticks { display: flex; justify-content: space-between; text-transform: none; letter-spacing: 0; font-weight: 500; }
+        .tree-track { position: relative; height: 12px; background: #f3f4f6; border-radius: 3px; }
+        .tree-bar { position: absolute; top: 0; bottom: 0; min-width: 2px; border-radius: 3px; background: #94a3b8; }
+        .tree-row.status-error .tree-bar { background: #ef4444; }
+        .tree-more .tree-name { padding-top: 4px; padding-bottom: 4px; }
+        .tree-foot { margin: 8px 0 16px; font-size: 13px; }
+        .type-icon { flex: none; display: inline-flex; align-items: center; justify-content: center; width: 18px; height: 18px; border-radius: 4px; font-size: 11px; font-weight: 700; color: #fff; background: #94a3b8; }
+        .type-generation { background: #7c3aed; }
+        .type-embedding { background: #0891b2; }
+        .type-tool { background: #d97706; }
+        .type-retrieval { background: #059669; }
+        .type-agent { background: #db2777; }
+        .type-chain { background: #2563eb; }
+        .span-detail { margin-top: 8px; }
+        .span-detail-head { display: flex; align-items: center; gap: 10px; }
+        .span-detail-head h2 { margin: 0; }
+        .span-detail h3 { font-size: 14px; margin: 20px 0 8px; }
+        .stat-value.small { font-size: 15px; word-break: break-word; }
+        pre.io-block { margin: 0; max-height: 480px; overflow: auto; background: #0f172a; color: #e2e8f0; padding: 12px; border-radius: 8px; font-size: 12.5px; white-space: pre-wrap; word-break: break-word; }
+        pre.io-inline { margin: 0; font-size: 12px; white-space: pre-wrap; word-break: break-word; }
+        .title-badge { margin-left: 10px; vertical-align: middle; }
+        table.kv td:first-child { width: 1%; }
+        .conversation { display: flex; flex-direction: column; gap: 18px; max-width: 900px; }
+        .turn-head { display: flex; gap: 10px; align-items: baseline; margin-bottom: 6px; font-size: 13px; }
         """;
 }

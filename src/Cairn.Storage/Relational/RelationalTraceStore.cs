@@ -269,14 +269,19 @@ internal sealed class RelationalTraceStore(SqlDialect db, string workspaceId, Ti
         if (PageToken.Decode(query.PageToken) is { } token)
         {
             var parts = token.Split('|', 2);
-            if (parts.Length != 2)
+            object? after = null;
+            if (parts.Length == 2)
+            {
+                after = isDouble
+                    ? double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null
+                    : long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : null;
+            }
+
+            if (after is null)
             {
                 throw TrackingException.Invalid("Invalid page token.");
             }
 
-            object after = isDouble
-                ? double.Parse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture)
-                : long.Parse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture);
             var op = descending ? "<" : ">";
             where.Add($"({sortColumn} {op} @after OR ({sortColumn} = @after AND trace_id {op} @after_id))");
             parameters.Add(("@after", after));

@@ -250,6 +250,11 @@ public abstract partial class TrackingStoreComplianceTests
         Assert.Equal(4, (await Ids(new TraceQuery { From = T0 + 2_000_000_000, To = T0 + 6_000_000_000 })).Count);
         Assert.Empty((await Traces.SearchTracesAsync(new TraceQuery { Project = UniqueName("none") }, Ct)).Items);
         await Assert.ThrowsAsync<Cairn.Core.Tracking.TrackingException>(() => Traces.SearchTracesAsync(new TraceQuery { Project = project, PageToken = "%%%" }, Ct));
+        var malformed = Convert.ToBase64String("not-a-number|x"u8);
+        await Assert.ThrowsAsync<Cairn.Core.Tracking.TrackingException>(() => Traces.SearchTracesAsync(new TraceQuery { Project = project, PageToken = malformed }, Ct));
+        await Assert.ThrowsAsync<Cairn.Core.Tracking.TrackingException>(() => Traces.SearchTracesAsync(new TraceQuery { Project = project, PageToken = Convert.ToBase64String("no-separator"u8) }, Ct));
+        await Assert.ThrowsAsync<Cairn.Core.Tracking.TrackingException>(() => Traces.SearchSessionsAsync(new SessionQuery { Project = project, PageToken = malformed }, Ct));
+        await Assert.ThrowsAsync<Cairn.Core.Tracking.TrackingException>(() => Traces.GetChildrenAsync(project, traces[0].TraceId, null, 10, malformed, Ct));
     }
 
     [Fact]
