@@ -24,6 +24,9 @@ internal sealed record TracesBenchOptions
     /// <summary>Concurrent OTLP exporters.</summary>
     public int Senders { get; init; } = 4;
 
+    /// <summary>Spans per second to pace the senders at (0: as fast as they can).</summary>
+    public double Rate { get; init; }
+
     /// <summary>Spans per OTLP request.</summary>
     public int BatchSize { get; init; } = 200;
 
