@@ -23,6 +23,9 @@ public sealed class CreateKeyRequest
 
     /// <summary><c>day</c> or <c>month</c> (the default).</summary>
     public string? BudgetPeriod { get; set; }
+
+    /// <summary>The trace project the key writes to (OTLP ingest and gateway spans), or null.</summary>
+    public string? Project { get; set; }
 }
 
 /// <summary>A virtual key as the API shows it; <see cref="Key"/> is only set in the answer that created it.</summary>
@@ -60,6 +63,9 @@ public sealed class KeyInfo
 
     /// <summary>Revocation time (Unix ms), or null.</summary>
     public long? RevokedAt { get; set; }
+
+    /// <summary>The trace project the key writes to, or null.</summary>
+    public string? Project { get; set; }
 }
 
 /// <summary>The answer of <c>GET /api/cairn/gateway/keys</c>.</summary>

@@ -43,6 +43,9 @@ public sealed record VirtualKey
     /// <summary>The period of <see cref="BudgetUsd"/>.</summary>
     public BudgetPeriod BudgetPeriod { get; init; } = BudgetPeriod.Month;
 
+    /// <summary>The trace project the key writes to (OTLP ingest and gateway spans), or null for none.</summary>
+    public string? Project { get; init; }
+
     /// <summary>When the key was created (Unix ms).</summary>
     public long CreatedAt { get; init; }
 

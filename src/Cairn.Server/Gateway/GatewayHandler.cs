@@ -48,6 +48,7 @@ internal sealed partial class GatewayHandler(
             Attribution = Attribution.From(context.Request.Headers),
         };
         context.Response.Headers[RequestIdHeader] = record.Id;
+        string? keyProject = null;
         var options = router.Options;
         var storeBodies = options.Log.StoreBodies && !IsTrue(context.Request.Headers, "Cairn-Omit-Request", "Helicone-Omit-Request");
         var storeResponse = options.Log.StoreBodies && !IsTrue(context.Request.Headers, "Cairn-Omit-Response", "Helicone-Omit-Response");
@@ -55,6 +56,7 @@ internal sealed partial class GatewayHandler(
         {
             var identity = await keys.AuthenticateAsync(context, context.RequestAborted);
             record.KeyId = identity.KeyId;
+            keyProject = identity.Key?.Project;
             var body = await ReadBodyAsync(context, options.MaxRequestBodyBytes);
             if (storeBodies)
             {
@@ -136,7 +138,7 @@ internal sealed partial class GatewayHandler(
             record.LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var built = record.Build();
             log.Enqueue(built);
-            if (built.TraceParent is not null && Observability.GatewaySpans.FromRecord(built, ProjectOf(context)) is { } span)
+            if (built.TraceParent is not null && Observability.GatewaySpans.FromRecord(built, keyProject ?? ProjectOf(context)) is { } span)
             {
                 // The call becomes a span of the caller's trace (kept even when the span writer is behind: it is one span).
                 traces.Enqueue(span);

@@ -59,6 +59,25 @@ internal sealed class GatewayKeys(IVirtualKeyStore store, IUsageCounters counter
         return new CallerIdentity(null, ownCredential);
     }
 
+    /// <summary>
+    /// The Cairn key presented as <c>Authorization: Bearer sk-cairn-...</c> (or in <c>Cairn-Auth</c>), for Cairn's other
+    /// ingest endpoints: null when none is presented; throws <see cref="GatewayException"/> (401) for an unknown or
+    /// revoked one. Other credentials are ignored.
+    /// </summary>
+    public async ValueTask<VirtualKey?> FindPresentedKeyAsync(IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        var presented = Bearer(headers["Cairn-Auth"].ToString()) ?? Bearer(headers.Authorization.ToString());
+        if (presented is null || !presented.StartsWith(VirtualKey.KeyPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var key = await FindAsync(VirtualKey.HashOf(presented), cancellationToken);
+        return key is null || key.RevokedAt is not null
+            ? throw GatewayException.Unauthorized(key is null ? "Invalid Cairn API key." : "This Cairn API key has been revoked.")
+            : key;
+    }
+
     public void CheckModelAllowed(CallerIdentity identity, string model)
     {
         if (identity.Key is { AllowedModels.Count: > 0 } key && !key.AllowedModels.Contains(model, StringComparer.OrdinalIgnoreCase))

@@ -47,6 +47,11 @@ internal static class KeysApi
             return Problem(StatusCodes.Status400BadRequest, "Invalid budget period", "budget_period must be 'day' or 'month'.");
         }
 
+        if (request.Project is { } project && !Observability.TraceIngestApi.IsValidProject(project))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid project", "A project name is 1 to 200 characters without control characters.");
+        }
+
         var secret = VirtualKey.NewSecret();
         var key = new VirtualKey
         {
@@ -60,6 +65,7 @@ internal static class KeysApi
             BudgetUsd = request.BudgetUsd,
             BudgetPeriod = request.BudgetPeriod == "day" ? BudgetPeriod.Day : BudgetPeriod.Month,
             CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+            Project = request.Project?.Trim(),
         };
         await store.CreateAsync(key, context.RequestAborted);
         cache.Invalidate();
@@ -98,6 +104,7 @@ internal static class KeysApi
         BudgetPeriod = key.BudgetPeriod == BudgetPeriod.Day ? "day" : "month",
         CreatedAt = key.CreatedAt,
         RevokedAt = key.RevokedAt,
+        Project = key.Project,
     };
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>

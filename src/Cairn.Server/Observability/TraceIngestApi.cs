@@ -54,6 +54,18 @@ internal static class TraceIngestApi
             return;
         }
 
+        // A Cairn key bound to a project decides the project (a key for one project cannot write into another).
+        string? keyProject;
+        try
+        {
+            keyProject = (await context.RequestServices.GetRequiredService<Gateway.GatewayKeys>().FindPresentedKeyAsync(context.Request.Headers, context.RequestAborted))?.Project;
+        }
+        catch (Gateway.GatewayException e)
+        {
+            await WriteStatusAsync(context, StatusCodes.Status401Unauthorized, isJson, e.Message);
+            return;
+        }
+
         byte[]? rented = null;
         try
         {
@@ -81,7 +93,7 @@ internal static class TraceIngestApi
 
             var decodeOptions = new OtlpDecodeOptions
             {
-                Project = projectHeader.Count > 0 ? projectHeader.ToString().Trim() : null,
+                Project = keyProject ?? (projectHeader.Count > 0 ? projectHeader.ToString().Trim() : null),
                 MaxAttributeValueLength = options.MaxAttributeValueLength,
                 MaxInputOutputLength = options.MaxInputOutputLength,
             };
@@ -206,6 +218,7 @@ internal static class TraceIngestApi
         var code = httpStatus switch
         {
             StatusCodes.Status503ServiceUnavailable => 14,
+            StatusCodes.Status401Unauthorized => 16,
             StatusCodes.Status413PayloadTooLarge or StatusCodes.Status429TooManyRequests => 8,
             _ => 3,
         };

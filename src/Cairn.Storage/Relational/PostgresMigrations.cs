@@ -415,5 +415,9 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_trace_scores_trace ON trace_scores (trace_id, timestamp);
             """),
+            new(8, "project of a virtual key", """
+            -- A virtual key can be bound to a trace project (issue #5): spans sent with it land there.
+            ALTER TABLE gateway_keys ADD COLUMN project TEXT COLLATE "C";
+            """),
 ];
 }

@@ -14,8 +14,8 @@ internal sealed class RelationalVirtualKeyStore(SqlDialect db, string workspaceI
         var session = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
         await using var sessionScope = session.ConfigureAwait(false);
         var command = session.Command(
-            "INSERT INTO gateway_keys (key_id, workspace_id, name, prefix, key_hash, allowed_models, requests_per_minute, tokens_per_minute, budget_usd, budget_period, created_at, revoked_at) " +
-            "VALUES (@id, @ws, @name, @prefix, @hash, @models, @rpm, @tpm, @budget, @period, @created, NULL)");
+            "INSERT INTO gateway_keys (key_id, workspace_id, name, prefix, key_hash, allowed_models, requests_per_minute, tokens_per_minute, budget_usd, budget_period, created_at, revoked_at, project) " +
+            "VALUES (@id, @ws, @name, @prefix, @hash, @models, @rpm, @tpm, @budget, @period, @created, NULL, @project)");
         await using (command.ConfigureAwait(false))
         {
             command.Add("@id", key.Id);
@@ -29,6 +29,7 @@ internal sealed class RelationalVirtualKeyStore(SqlDialect db, string workspaceI
             command.Add("@budget", key.BudgetUsd is { } budget ? (double)budget : null);
             command.Add("@period", key.BudgetPeriod == BudgetPeriod.Day ? "day" : "month");
             command.Add("@created", key.CreatedAt);
+            command.Add("@project", key.Project);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -41,7 +42,7 @@ internal sealed class RelationalVirtualKeyStore(SqlDialect db, string workspaceI
         var connection = await db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
         var command = connection.Command(
-            "SELECT key_id, name, prefix, key_hash, allowed_models, requests_per_minute, tokens_per_minute, budget_usd, budget_period, created_at, revoked_at " +
+            "SELECT key_id, name, prefix, key_hash, allowed_models, requests_per_minute, tokens_per_minute, budget_usd, budget_period, created_at, revoked_at, project " +
             "FROM gateway_keys WHERE workspace_id = @ws ORDER BY created_at DESC, key_id DESC");
         await using var commandScope = command.ConfigureAwait(false);
         command.Add("@ws", workspaceId);
@@ -102,5 +103,6 @@ internal sealed class RelationalVirtualKeyStore(SqlDialect db, string workspaceI
         BudgetPeriod = reader.GetString(8) == "day" ? BudgetPeriod.Day : BudgetPeriod.Month,
         CreatedAt = reader.GetInt64(9),
         RevokedAt = reader.GetNullableInt64(10),
+        Project = reader.GetNullableString(11),
     };
 }

@@ -335,6 +335,66 @@ public sealed class TraceIngestTests
     }
 
     [Fact]
+    public async Task ApiKeyBoundToProject_DecidesTheProject_UnknownOrRevokedKeysAre401()
+    {
+        await using var server = await CairnTestServer.StartAsync();
+        var created = await server.PostJsonAsync("/api/cairn/gateway/keys", """{"name":"otel exporter","project":"checkout"}""", 201);
+        Assert.Equal("checkout", created["project"]!.GetValue<string>());
+        var secret = created["key"]!.GetValue<string>();
+        await server.PostJsonAsync("/api/cairn/gateway/keys", "{\"name\":\"bad\",\"project\":\"a\u0001b\"}", 400);
+
+        async Task<HttpResponseMessage> SendAsync(string traceId, string? bearer, string? projectHeader)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/traces") { Content = new StringContent(OneSpanJson(traceId), Encoding.UTF8, "application/json") };
+            if (bearer is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            }
+
+            if (projectHeader is not null)
+            {
+                request.Headers.Add("x-cairn-project", projectHeader);
+            }
+
+            return await server.Client.SendAsync(request, Ct);
+        }
+
+        // The key's project wins over the header; a foreign bearer token (another vendor's key) is ignored.
+        var withKey = Guid.NewGuid().ToString("N");
+        var foreign = Guid.NewGuid().ToString("N");
+        using (var response = await SendAsync(withKey, secret, "elsewhere"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var response = await SendAsync(foreign, "lf-secret-123", "elsewhere"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var response = await SendAsync(Guid.NewGuid().ToString("N"), "sk-cairn-not-a-real-key", null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal(16, JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["code"]!.GetValue<int>());
+        }
+
+        await server.Services.GetRequiredService<TraceWriter>().FlushAsync(Ct);
+        await server.GetAsync($"/api/cairn/traces/{withKey}?project=checkout");
+        await server.GetAsync($"/api/cairn/traces/{withKey}?project=elsewhere", 404);
+        await server.GetAsync($"/api/cairn/traces/{foreign}?project=elsewhere");
+
+        using (var revoke = await server.Client.DeleteAsync($"/api/cairn/gateway/keys/{created["id"]}", Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        }
+
+        using (var response = await SendAsync(Guid.NewGuid().ToString("N"), secret, null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Retention_DeletesTracesOlderThanTheProjectsPeriod()
     {
         await using var server = await CairnTestServer.StartAsync(configureBuilder: b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

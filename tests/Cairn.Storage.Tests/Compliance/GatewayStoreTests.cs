@@ -183,6 +183,7 @@ public abstract partial class TrackingStoreComplianceTests
             BudgetUsd = 12.5m,
             BudgetPeriod = BudgetPeriod.Day,
             CreatedAt = 1_700_000_000_000,
+            Project = "checkout",
         };
         await Fixture.Storage.VirtualKeys.CreateAsync(key, Ct);
         var listed = (await Fixture.Storage.VirtualKeys.ListAsync(Ct)).Single(k => k.Id == key.Id);
