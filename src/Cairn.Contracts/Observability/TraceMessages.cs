@@ -287,6 +287,44 @@ public sealed class ListSessionsResponse
     public string? NextPageToken { get; set; }
 }
 
+/// <summary>An end user (<c>GET /api/cairn/users</c>).</summary>
+public sealed class UserInfo
+{
+    /// <summary>The user id.</summary>
+    public string UserId { get; set; } = "";
+
+    /// <summary>Traces of the user.</summary>
+    public long TraceCount { get; set; }
+
+    /// <summary>Distinct sessions.</summary>
+    public long SessionCount { get; set; }
+
+    /// <summary>First seen, ISO 8601 UTC.</summary>
+    public DateTimeOffset FirstSeen { get; set; }
+
+    /// <summary>Last seen, ISO 8601 UTC.</summary>
+    public DateTimeOffset LastSeen { get; set; }
+
+    /// <summary>Tokens.</summary>
+    public long TotalTokens { get; set; }
+
+    /// <summary>Cost in US dollars.</summary>
+    public decimal CostUsd { get; set; }
+
+    /// <summary>Traces with an error.</summary>
+    public long ErrorCount { get; set; }
+}
+
+/// <summary>The answer of <c>GET /api/cairn/users</c>.</summary>
+public sealed class ListUsersResponse
+{
+    /// <summary>The users of this page, most recently active first.</summary>
+    public List<UserInfo> Users { get; set; } = [];
+
+    /// <summary>The token for the next page, or null at the end.</summary>
+    public string? NextPageToken { get; set; }
+}
+
 /// <summary>The body of <c>POST /api/cairn/scores</c>: a score or piece of feedback on a trace or span.</summary>
 public sealed class CreateScoreRequest
 {
@@ -369,6 +407,7 @@ public sealed class ListScoresResponse
 [JsonSerializable(typeof(ListSpansResponse))]
 [JsonSerializable(typeof(SpanInfo))]
 [JsonSerializable(typeof(ListSessionsResponse))]
+[JsonSerializable(typeof(ListUsersResponse))]
 [JsonSerializable(typeof(CreateScoreRequest))]
 [JsonSerializable(typeof(ScoreInfo))]
 [JsonSerializable(typeof(ListScoresResponse))]

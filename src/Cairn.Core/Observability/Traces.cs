@@ -193,6 +193,50 @@ public sealed record SessionQuery
     public string? PageToken { get; init; }
 }
 
+/// <summary>An end user: the traces that share a user id.</summary>
+public sealed record UserSummary
+{
+    /// <summary>The project.</summary>
+    public required string Project { get; init; }
+
+    /// <summary>The user id.</summary>
+    public required string UserId { get; init; }
+
+    /// <summary>Traces of the user.</summary>
+    public long TraceCount { get; init; }
+
+    /// <summary>Distinct sessions among them.</summary>
+    public long SessionCount { get; init; }
+
+    /// <summary>The first trace's start, in Unix nanoseconds.</summary>
+    public long FirstSeenUnixNano { get; init; }
+
+    /// <summary>The last trace's end, in Unix nanoseconds.</summary>
+    public long LastSeenUnixNano { get; init; }
+
+    /// <summary>Tokens over the user's traces.</summary>
+    public long TotalTokens { get; init; }
+
+    /// <summary>Cost over the user's traces, in US dollars.</summary>
+    public decimal CostUsd { get; init; }
+
+    /// <summary>Traces with an error.</summary>
+    public long ErrorCount { get; init; }
+}
+
+/// <summary>A user search.</summary>
+public sealed record UserQuery
+{
+    /// <summary>The project.</summary>
+    public string Project { get; init; } = ObservabilityDefaults.Project;
+
+    /// <summary>The page size.</summary>
+    public int MaxResults { get; init; } = 50;
+
+    /// <summary>The token from the previous page, or null for the first.</summary>
+    public string? PageToken { get; init; }
+}
+
 /// <summary>The kind of value a score holds.</summary>
 public enum ScoreDataType
 {
@@ -295,6 +339,9 @@ public interface ITraceStore
 
     /// <summary>Returns sessions, the most recently active first.</summary>
     Task<Page<SessionSummary>> SearchSessionsAsync(SessionQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Returns end users (traces grouped by user id), the most recently active first.</summary>
+    Task<Page<UserSummary>> SearchUsersAsync(UserQuery query, CancellationToken cancellationToken);
 
     /// <summary>Stores a score.</summary>
     Task AddScoreAsync(Score score, CancellationToken cancellationToken);

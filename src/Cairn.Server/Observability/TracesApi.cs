@@ -23,6 +23,7 @@ internal static class TracesApi
         traces.MapGet("/{traceId}/spans/{spanId}", SpanAsync).WithName("GetSpan");
         traces.MapGet("/{traceId}/scores", ScoresAsync).WithName("ListTraceScores");
         endpoints.MapGet("/api/cairn/sessions", SessionsAsync).WithTags("Traces").WithName("SearchSessions");
+        endpoints.MapGet("/api/cairn/users", UsersAsync).WithTags("Traces").WithName("SearchUsers");
         var scores = endpoints.MapGroup("/api/cairn/scores").WithTags("Traces");
         scores.MapPost("", AddScoreAsync).WithName("CreateScore").DisableAntiforgery();
         scores.MapDelete("/{id}", DeleteScoreAsync).WithName("DeleteScore");
@@ -179,6 +180,43 @@ internal static class TracesApi
                     NextPageToken = page.NextPageToken,
                 },
                 TraceJsonContext.Default.ListSessionsResponse);
+        }
+        catch (Exception e) when (e is ArgumentException or TrackingException)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid query", e.Message);
+        }
+    }
+
+    private static async Task<Results<JsonHttpResult<ListUsersResponse>, ProblemHttpResult>> UsersAsync(HttpContext context, ITraceStore store)
+    {
+        var q = context.Request.Query;
+        try
+        {
+            var page = await store.SearchUsersAsync(
+                new UserQuery
+                {
+                    Project = Project(q["project"]),
+                    MaxResults = (int)(Number(q["max_results"], "max_results") ?? 50),
+                    PageToken = Text(q["page_token"]),
+                },
+                context.RequestAborted);
+            return TypedResults.Json(
+                new ListUsersResponse
+                {
+                    Users = page.Items.Select(u => new UserInfo
+                    {
+                        UserId = u.UserId,
+                        TraceCount = u.TraceCount,
+                        SessionCount = u.SessionCount,
+                        FirstSeen = FromNanos(u.FirstSeenUnixNano),
+                        LastSeen = FromNanos(u.LastSeenUnixNano),
+                        TotalTokens = u.TotalTokens,
+                        CostUsd = u.CostUsd,
+                        ErrorCount = u.ErrorCount,
+                    }).ToList(),
+                    NextPageToken = page.NextPageToken,
+                },
+                TraceJsonContext.Default.ListUsersResponse);
         }
         catch (Exception e) when (e is ArgumentException or TrackingException)
         {

@@ -448,70 +448,115 @@ internal sealed class RelationalTraceStore(SqlDialect db, string workspaceId, Ti
     public async Task<Page<SessionSummary>> SearchSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        CheckPageSize(query.MaxResults);
-        var where = "workspace_id = @ws AND project = @project AND session_id IS NOT NULL" + (string.IsNullOrEmpty(query.UserId) ? "" : " AND user_id = @user");
+        var (rows, next) = await GroupTracesAsync(
+            query.Project, "session_id", "MIN(user_id)", string.IsNullOrEmpty(query.UserId) ? null : ("user_id", query.UserId), query.MaxResults, query.PageToken, cancellationToken).ConfigureAwait(false);
+        return new Page<SessionSummary>(
+            rows.Select(r => new SessionSummary
+            {
+                Project = query.Project,
+                SessionId = r.Key,
+                UserId = r.Extra as string,
+                TraceCount = r.Traces,
+                StartTimeUnixNano = r.Start,
+                EndTimeUnixNano = r.End,
+                TotalTokens = r.Tokens,
+                CostUsd = r.Cost,
+                ErrorCount = r.Errors,
+            }).ToList(),
+            next);
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<UserSummary>> SearchUsersAsync(UserQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var (rows, next) = await GroupTracesAsync(
+            query.Project, "user_id", "COUNT(DISTINCT session_id)", null, query.MaxResults, query.PageToken, cancellationToken).ConfigureAwait(false);
+        return new Page<UserSummary>(
+            rows.Select(r => new UserSummary
+            {
+                Project = query.Project,
+                UserId = r.Key,
+                SessionCount = Convert.ToInt64(r.Extra, CultureInfo.InvariantCulture),
+                TraceCount = r.Traces,
+                FirstSeenUnixNano = r.Start,
+                LastSeenUnixNano = r.End,
+                TotalTokens = r.Tokens,
+                CostUsd = r.Cost,
+                ErrorCount = r.Errors,
+            }).ToList(),
+            next);
+    }
+
+    private sealed record GroupRow(string Key, object? Extra, long Traces, long Start, long End, long Tokens, decimal Cost, long Errors);
+
+    /// <summary>The project's traces grouped by <paramref name="column"/> (sessions, users), the most recently active group first, keyset-paged.</summary>
+    private async Task<(List<GroupRow> Rows, string? Next)> GroupTracesAsync(
+        string project, string column, string extra, (string Column, string Value)? filter, int maxResults, string? pageToken, CancellationToken cancellationToken)
+    {
+        CheckPageSize(maxResults);
+        var where = $"workspace_id = @ws AND project = @project AND {column} IS NOT NULL" + (filter is { } f ? $" AND {f.Column} = @filter" : "");
         var having = "";
-        string[]? after = null;
-        if (PageToken.Decode(query.PageToken) is { } token)
+        long? afterEnd = null;
+        string? afterKey = null;
+        if (PageToken.Decode(pageToken) is { } token)
         {
-            after = token.Split('|', 2);
-            if (after.Length != 2 || !long.TryParse(after[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            var parts = token.Split('|', 2);
+            if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var end))
             {
                 throw TrackingException.Invalid("Invalid page token.");
             }
 
-            having = " HAVING (MAX(end_ns) < @after OR (MAX(end_ns) = @after AND session_id < @after_id))";
+            (afterEnd, afterKey) = (end, parts[1]);
+            having = $" HAVING (MAX(end_ns) < @after OR (MAX(end_ns) = @after AND {column} < @after_id))";
         }
 
         var connection = await db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
         var command = connection.Command(
-            "SELECT session_id, MIN(user_id), COUNT(*), MIN(start_ns), MAX(end_ns), SUM(total_tokens), SUM(cost_usd), " +
-            $"SUM(CASE WHEN error_count > 0 THEN 1 ELSE 0 END) FROM traces WHERE {where} GROUP BY session_id{having} " +
-            $"ORDER BY MAX(end_ns) DESC, session_id DESC LIMIT {(query.MaxResults + 1).ToString(CultureInfo.InvariantCulture)}");
+            $"SELECT {column}, {extra}, COUNT(*), MIN(start_ns), MAX(end_ns), SUM(total_tokens), SUM(cost_usd), " +
+            $"SUM(CASE WHEN error_count > 0 THEN 1 ELSE 0 END) FROM traces WHERE {where} GROUP BY {column}{having} " +
+            $"ORDER BY MAX(end_ns) DESC, {column} DESC LIMIT {(maxResults + 1).ToString(CultureInfo.InvariantCulture)}");
         await using var commandScope = command.ConfigureAwait(false);
         command.Add("@ws", workspaceId);
-        command.Add("@project", query.Project);
-        if (!string.IsNullOrEmpty(query.UserId))
+        command.Add("@project", project);
+        if (filter is { } value)
         {
-            command.Add("@user", query.UserId);
+            command.Add("@filter", value.Value);
         }
 
-        if (after is not null)
+        if (afterEnd is { } afterValue)
         {
-            command.Add("@after", long.Parse(after[0], CultureInfo.InvariantCulture));
-            command.Add("@after_id", after[1]);
+            command.Add("@after", afterValue);
+            command.Add("@after_id", afterKey);
         }
 
-        var sessions = new List<SessionSummary>();
+        var rows = new List<GroupRow>();
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                sessions.Add(new SessionSummary
-                {
-                    Project = query.Project,
-                    SessionId = reader.GetString(0),
-                    UserId = reader.GetNullableString(1),
-                    TraceCount = reader.GetInt64(2),
-                    StartTimeUnixNano = reader.GetInt64(3),
-                    EndTimeUnixNano = reader.GetInt64(4),
-                    TotalTokens = reader.GetInt64(5),
-                    CostUsd = (decimal)reader.GetDouble(6),
-                    ErrorCount = reader.GetInt64(7),
-                });
+                rows.Add(new GroupRow(
+                    reader.GetString(0),
+                    reader.IsDBNull(1) ? null : reader.GetValue(1),
+                    reader.GetInt64(2),
+                    reader.GetInt64(3),
+                    reader.GetInt64(4),
+                    reader.GetInt64(5),
+                    (decimal)reader.GetDouble(6),
+                    reader.GetInt64(7)));
             }
         }
 
         string? next = null;
-        if (sessions.Count > query.MaxResults)
+        if (rows.Count > maxResults)
         {
-            sessions.RemoveAt(sessions.Count - 1);
-            next = PageToken.Encode(sessions[^1].EndTimeUnixNano.ToString(CultureInfo.InvariantCulture) + "|" + sessions[^1].SessionId);
+            rows.RemoveAt(rows.Count - 1);
+            next = PageToken.Encode(rows[^1].End.ToString(CultureInfo.InvariantCulture) + "|" + rows[^1].Key);
         }
 
-        return new Page<SessionSummary>(sessions, next);
+        return (rows, next);
     }
 
     /// <inheritdoc />

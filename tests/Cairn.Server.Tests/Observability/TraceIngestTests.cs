@@ -119,6 +119,10 @@ public sealed class TraceIngestTests
 
         var sessions = await server.GetAsync($"/api/cairn/sessions?project={project}");
         Assert.Equal("conv-1", Assert.Single(sessions["sessions"]!.AsArray())!["session_id"]!.GetValue<string>());
+        var users = await server.GetAsync($"/api/cairn/users?project={project}");
+        var alice = Assert.Single(users["users"]!.AsArray())!;
+        Assert.Equal(("alice", 1L, 1L), (alice["user_id"]!.GetValue<string>(), alice["trace_count"]!.GetValue<long>(), alice["session_count"]!.GetValue<long>()));
+        await server.GetAsync($"/api/cairn/users?project={project}&max_results=0", 400);
     }
 
     [Fact]
@@ -488,6 +492,8 @@ public sealed class TraceIngestTests
         public Task<SpanRecord?> GetSpanAsync(string project, string traceId, string spanId, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<Cairn.Core.Tracking.Page<SessionSummary>> SearchSessionsAsync(SessionQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<Cairn.Core.Tracking.Page<UserSummary>> SearchUsersAsync(UserQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task AddScoreAsync(Score score, CancellationToken cancellationToken) => throw new NotSupportedException();
 

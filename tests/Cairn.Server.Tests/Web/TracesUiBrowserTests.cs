@@ -471,6 +471,16 @@ public sealed class TracesUiBrowserTests(TracesUiFixture fixture) : IClassFixtur
         await page.GotoAsync(Url("/sessions/s-2"));
         await Assertions.Expect(page.Locator("#session-conversation .turn .bubble.role-user")).ToContainTextAsync("run batch 7");
         await Assertions.Expect(page.Locator("#session-conversation .turn-failed")).ToBeVisibleAsync();
+
+        // Users: each user with their traces and sessions; the user links to their traces, the count to their sessions.
+        await page.GotoAsync(Url("/users"));
+        var users = page.Locator("#users tbody tr");
+        await Assertions.Expect(users.Filter(new() { HasText = "alice" })).ToHaveCountAsync(1);
+        await Assertions.Expect(users.Filter(new() { HasText = "bob" })).ToHaveCountAsync(1);
+        await page.ScreenshotAsync(new() { Path = Screenshot("users.png"), FullPage = true });
+        await page.GetByRole(AriaRole.Link, new() { Name = "bob", Exact = true }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/traces\\?.*user=bob"));
+        await Assertions.Expect(page.Locator("#traces tbody tr").First).ToContainTextAsync("bob");
     }
 
     [Fact]
@@ -484,6 +494,7 @@ public sealed class TracesUiBrowserTests(TracesUiFixture fixture) : IClassFixtur
             "/traces?min_cost=-1",
             "/traces?attribute=nocolon",
             "/sessions?page=%25%25",
+            "/users?page=%25%25",
             $"/traces/{fixture.BulkTraceId}?level={fixture.BulkRootId}&after=garbage!",
         })
         {

@@ -286,6 +286,17 @@ public abstract partial class TrackingStoreComplianceTests
         Assert.Equal(3, second.Items[0].TraceCount);
         Assert.Null(second.NextPageToken);
         Assert.Empty((await Traces.SearchSessionsAsync(new SessionQuery { Project = project, UserId = "dave" }, Ct)).Items);
+
+        // Users: carol's five traces in two sessions, and dave's one without a session.
+        var daveTrace = NewTraceId();
+        await Traces.AppendAsync([Span(project, daveTrace, "turn", startMs: 1000, durationMs: 10) with { UserId = "dave" }], Ct);
+        var users = await Traces.SearchUsersAsync(new UserQuery { Project = project, MaxResults = 1 }, Ct);
+        var dave = Assert.Single(users.Items);
+        Assert.Equal(("dave", 1L, 0L), (dave.UserId, dave.TraceCount, dave.SessionCount));
+        var more = await Traces.SearchUsersAsync(new UserQuery { Project = project, MaxResults = 1, PageToken = users.NextPageToken }, Ct);
+        var carol = Assert.Single(more.Items);
+        Assert.Equal(("carol", 5L, 2L, 75L, 2.5m, 1L), (carol.UserId, carol.TraceCount, carol.SessionCount, carol.TotalTokens, carol.CostUsd, carol.ErrorCount));
+        Assert.Null(more.NextPageToken);
     }
 
     [Fact]
