@@ -43,6 +43,8 @@ internal static class Program
 
                 await Cairn.Bench.Traces.TracesBench.RunAsync(tracesOptions);
                 return 0;
+            case "prompts":
+                return await Cairn.Bench.Prompts.PromptsBench.RunAsync(args[1..]);
             case "traces-append":
                 return await Cairn.Bench.Traces.TracesAppendLoop.RunAsync(args[1..]);
             case "fake-upstream":

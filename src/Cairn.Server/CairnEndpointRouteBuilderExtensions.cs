@@ -1,5 +1,6 @@
 using Cairn.Server.Gateway;
 using Cairn.Server.Observability;
+using Cairn.Server.Prompts;
 using Cairn.Server.Serving;
 using Cairn.Server.Tracking;
 using Cairn.Server.Web;
@@ -25,6 +26,7 @@ public static class CairnEndpointRouteBuilderExtensions
         endpoints.MapGatewayConfig();
         endpoints.MapTraceIngest();
         endpoints.MapTracesApi();
+        endpoints.MapPromptsApi();
         endpoints.MapRazorComponents<App>();
         return endpoints;
     }

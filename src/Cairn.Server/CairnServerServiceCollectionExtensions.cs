@@ -54,6 +54,9 @@ public static class CairnServerServiceCollectionExtensions
         services.TryAddSingleton<GatewayHandler>();
         services.TryAddSingleton<RequestLogWriter>();
         services.AddHostedService(static sp => sp.GetRequiredService<RequestLogWriter>());
+        // Prompts: kept in the model registry as MLflow 3 keeps them.
+        services.TryAddSingleton(static sp => new Cairn.Core.Prompts.PromptRegistry(sp.GetRequiredService<Cairn.Core.Registry.IModelRegistryStore>()));
+        services.TryAddSingleton<Cairn.Server.Prompts.PromptCache>();
         // Traces: OTLP ingest through a batch writer, the trace API and the retention job.
         services.AddOptions<Cairn.Core.Observability.TracesOptions>();
         services.TryAddSingleton(storage.Traces);

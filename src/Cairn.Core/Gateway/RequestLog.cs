@@ -101,6 +101,12 @@ public sealed record RequestLogRecord
 
     /// <summary>The W3C <c>traceparent</c> the client sent, or null.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>The prompt the request was rendered from (<c>Cairn-Prompt: name@version</c>), or null.</summary>
+    public string? PromptName { get; init; }
+
+    /// <summary>The version of <see cref="PromptName"/>, or null.</summary>
+    public int? PromptVersion { get; init; }
 }
 
 /// <summary>Stores and queries gateway request records.</summary>
@@ -214,4 +220,28 @@ public interface IUsageReportStore
 {
     /// <summary>Usage per bucket and series, in time order.</summary>
     Task<IReadOnlyList<UsageBucket>> UsageAsync(UsageQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How each version of a prompt does in production: the gateway requests sent with <c>Cairn-Prompt: name@version</c>
+    /// since <paramref name="from"/> (Unix ms), and the numeric and boolean scores given to the traces of those requests.
+    /// </summary>
+    Task<IReadOnlyList<PromptVersionUsage>> PromptUsageAsync(string promptName, long from, CancellationToken cancellationToken);
+}
+
+/// <summary>One prompt version's production figures.</summary>
+/// <param name="Version">The version.</param>
+/// <param name="Calls">Requests.</param>
+/// <param name="Errors">Requests that failed or were cancelled.</param>
+/// <param name="P50LatencyMs">Median latency.</param>
+/// <param name="P95LatencyMs">95th percentile latency.</param>
+/// <param name="InputTokens">Input tokens.</param>
+/// <param name="OutputTokens">Output tokens.</param>
+/// <param name="CostUsd">Cost in US dollars.</param>
+/// <param name="FeedbackScore">The mean of the scores given to the requests' traces (booleans as 0 or 1), or null when none.</param>
+/// <param name="FeedbackCount">How many scores.</param>
+public sealed record PromptVersionUsage(
+    int Version, long Calls, long Errors, double P50LatencyMs, double P95LatencyMs, long InputTokens, long OutputTokens, decimal CostUsd, double? FeedbackScore, long FeedbackCount)
+{
+    /// <summary>Errors over calls.</summary>
+    public double ErrorRate => Calls == 0 ? 0 : (double)Errors / Calls;
 }

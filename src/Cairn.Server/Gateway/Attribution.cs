@@ -8,8 +8,13 @@ internal sealed record Attribution(
     string? SessionId,
     string? SessionPath,
     IReadOnlyDictionary<string, string> Properties,
-    string? TraceParent)
+    string? TraceParent,
+    string? PromptName = null,
+    int? PromptVersion = null)
 {
+    /// <summary>The header that names the prompt version a request was rendered from: <c>name@version</c>.</summary>
+    public const string PromptHeader = "Cairn-Prompt";
+
     private const string CairnPropertyPrefix = "Cairn-Property-";
     private const string HeliconePropertyPrefix = "Helicone-Property-";
     private const int MaxValueLength = 1024;
@@ -40,12 +45,27 @@ internal sealed record Attribution(
             }
         }
 
+        var (promptName, promptVersion) = ParsePrompt(headers[PromptHeader].ToString());
         return new Attribution(
             Header(headers, "Cairn-User-Id", "Helicone-User-Id"),
             Header(headers, "Cairn-Session-Id", "Helicone-Session-Id"),
             Header(headers, "Cairn-Session-Path", "Helicone-Session-Path"),
             properties ?? (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(),
-            Cap(headers["traceparent"].ToString()) is { Length: > 0 } traceParent ? traceParent : null);
+            Cap(headers["traceparent"].ToString()) is { Length: > 0 } traceParent ? traceParent : null,
+            promptName,
+            promptVersion);
+    }
+
+    /// <summary>Reads <c>name@version</c>; anything else (no version, a bad name) is not recorded.</summary>
+    internal static (string? Name, int? Version) ParsePrompt(string value)
+    {
+        var at = value.LastIndexOf('@');
+        return at > 0
+            && int.TryParse(value.AsSpan(at + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version)
+            && version > 0
+            && Cairn.Contracts.Prompts.PromptName.TryValidate(value[..at], out _)
+                ? (value[..at], version)
+                : (null, null);
     }
 
     private static string? Header(IHeaderDictionary headers, string name, string fallback)

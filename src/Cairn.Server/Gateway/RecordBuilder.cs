@@ -163,5 +163,7 @@ internal sealed class RecordBuilder
         SessionPath = Attribution.SessionPath,
         Properties = Attribution.Properties,
         TraceParent = Attribution.TraceParent,
+        PromptName = Attribution.PromptName,
+        PromptVersion = Attribution.PromptVersion,
     };
 }

@@ -151,6 +151,12 @@ internal static class GatewaySpans
                 writer.WriteNumber("cairn.time_to_first_token_ms", ttft);
             }
 
+            if (record.PromptName is not null)
+            {
+                writer.WriteString("cairn.prompt.name", record.PromptName);
+                writer.WriteNumber("cairn.prompt.version", record.PromptVersion ?? 0);
+            }
+
             foreach (var (key, value) in record.Properties)
             {
                 writer.WriteString("cairn.property." + key, value);

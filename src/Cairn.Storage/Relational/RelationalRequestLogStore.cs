@@ -15,7 +15,8 @@ internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceI
     private const string Columns =
         "request_id, timestamp, endpoint, key_id, requested_model, served_model, provider, route, attempts, outcome, status, error, " +
         "stream, cache_hit, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, " +
-        "tokens_estimated, cost_usd, request_body, response_body, body_truncated, user_id, session_id, session_path, properties, traceparent";
+        "tokens_estimated, cost_usd, request_body, response_body, body_truncated, user_id, session_id, session_path, properties, traceparent, " +
+        "prompt_name, prompt_version";
 
     /// <inheritdoc />
     public async Task AppendAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken)
@@ -59,7 +60,9 @@ internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceI
             .Column("session_id", records.Select(r => r.SessionId).ToArray())
             .Column("session_path", records.Select(r => r.SessionPath).ToArray())
             .Column("properties", records.Select(r => JsonSerializer.Serialize(new Dictionary<string, string>(r.Properties), RequestLogJsonContext.Default.DictionaryStringString)).ToArray())
-            .Column("traceparent", records.Select(r => r.TraceParent).ToArray());
+            .Column("traceparent", records.Select(r => r.TraceParent).ToArray())
+            .Column("prompt_name", records.Select(r => r.PromptName).ToArray())
+            .Column("prompt_version", records.Select(r => r.PromptVersion is { } v ? (long?)v : null).ToArray());
 
         var properties = records.SelectMany(r => r.Properties.Select(p => (r.Id, p.Key, p.Value))).ToList();
         var session = await db.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
@@ -195,6 +198,77 @@ internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceI
 
         return new Page<RequestLogRecord>(records, next);
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PromptVersionUsage>> PromptUsageAsync(string promptName, long from, CancellationToken cancellationToken)
+    {
+        var connection = await db.OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var totals = new SortedDictionary<int, (long Calls, long Errors, long Input, long Output, decimal Cost)>();
+        var latencies = new Dictionary<int, List<double>>();
+        {
+            // One pass in version and latency order: the totals, and the latencies for the percentiles.
+            var command = connection.Command(
+                "SELECT prompt_version, latency_ms, outcome, prompt_tokens, completion_tokens, cost_usd FROM request_logs " +
+                "WHERE workspace_id = @ws AND prompt_name = @name AND timestamp >= @from ORDER BY prompt_version, latency_ms");
+            await using var commandScope = command.ConfigureAwait(false);
+            command.Add("@ws", workspaceId);
+            command.Add("@name", promptName);
+            command.Add("@from", from);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var version = (int)reader.GetInt64(0);
+                totals.TryGetValue(version, out var t);
+                totals[version] = (
+                    t.Calls + 1,
+                    t.Errors + (reader.GetString(2) == "success" ? 0 : 1),
+                    t.Input + (reader.GetNullableInt64(3) ?? 0),
+                    t.Output + (reader.GetNullableInt64(4) ?? 0),
+                    t.Cost + (reader.IsDBNull(5) ? 0 : (decimal)reader.GetDouble(5)));
+                if (!latencies.TryGetValue(version, out var list))
+                {
+                    latencies[version] = list = [];
+                }
+
+                list.Add(reader.GetDouble(1));
+            }
+        }
+
+        var feedback = new Dictionary<int, (double Mean, long Count)>();
+        {
+            // Scores on the traces that hold the requests' gateway spans, each score once per version.
+            var command = connection.Command(
+                "SELECT v, AVG(value), COUNT(*) FROM (SELECT DISTINCT r.prompt_version AS v, s.score_id, s.value FROM request_logs r " +
+                "JOIN spans sp ON sp.request_log_id = r.request_id JOIN trace_scores s ON s.trace_id = sp.trace_id " +
+                "WHERE r.workspace_id = @ws AND r.prompt_name = @name AND r.timestamp >= @from AND s.value IS NOT NULL " +
+                "AND s.data_type IN ('numeric', 'boolean')) scored GROUP BY v");
+            await using var commandScope = command.ConfigureAwait(false);
+            command.Add("@ws", workspaceId);
+            command.Add("@name", promptName);
+            command.Add("@from", from);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                feedback[(int)reader.GetInt64(0)] = (reader.GetDouble(1), reader.GetInt64(2));
+            }
+        }
+
+        return totals.Select(t =>
+        {
+            var sorted = latencies[t.Key];
+            var score = feedback.TryGetValue(t.Key, out var f) ? f : ((double Mean, long Count)?)null;
+            return new PromptVersionUsage(
+                t.Key, t.Value.Calls, t.Value.Errors, Percentile(sorted, 0.50), Percentile(sorted, 0.95),
+                t.Value.Input, t.Value.Output, t.Value.Cost, score?.Mean, score?.Count ?? 0);
+        }).ToList();
+    }
+
+    /// <summary>The nearest-rank percentile of sorted values.</summary>
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<UsageBucket>> UsageAsync(UsageQuery query, CancellationToken cancellationToken)
@@ -353,6 +427,8 @@ internal sealed class RelationalRequestLogStore(SqlDialect db, string workspaceI
             SessionPath = reader.GetNullableString(28),
             Properties = JsonSerializer.Deserialize(reader.GetString(29), RequestLogJsonContext.Default.DictionaryStringString) ?? [],
             TraceParent = reader.GetNullableString(30),
+            PromptName = reader.GetNullableString(31),
+            PromptVersion = reader.GetNullableInt64(32) is { } promptVersion ? (int)promptVersion : null,
         };
     }
 

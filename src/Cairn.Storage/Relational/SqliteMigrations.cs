@@ -418,5 +418,13 @@ internal static class SqliteMigrations
             -- A virtual key can be bound to a trace project (issue #5): spans sent with it land there.
             ALTER TABLE gateway_keys ADD COLUMN project TEXT;
             """),
+            new(9, "prompt versions on gateway requests", """
+            -- Requests sent with Cairn-Prompt: name@version (issue #6): per-version usage for the prompt registry.
+            ALTER TABLE request_logs ADD COLUMN prompt_name TEXT;
+            ALTER TABLE request_logs ADD COLUMN prompt_version INTEGER;
+            CREATE INDEX ix_request_logs_prompt ON request_logs (workspace_id, prompt_name, prompt_version, timestamp) WHERE prompt_name IS NOT NULL;
+            -- Gateway spans point at their request record; feedback on their traces is the prompt version's feedback.
+            CREATE INDEX ix_spans_request_log ON spans (request_log_id) WHERE request_log_id IS NOT NULL;
+            """),
 ];
 }
