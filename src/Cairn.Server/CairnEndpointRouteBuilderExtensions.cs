@@ -27,6 +27,7 @@ public static class CairnEndpointRouteBuilderExtensions
         endpoints.MapTraceIngest();
         endpoints.MapTracesApi();
         endpoints.MapPromptsApi();
+        endpoints.MapPlaygroundApi();
         endpoints.MapRazorComponents<App>();
         return endpoints;
     }

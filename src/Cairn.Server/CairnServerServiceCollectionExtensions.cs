@@ -49,6 +49,7 @@ public static class CairnServerServiceCollectionExtensions
         services.AddHostedService(static sp => sp.GetRequiredService<GatewayDynamicConfig>());
         services.TryAddSingleton<GatewayRouter>();
         services.TryAddSingleton<GatewayHttp>();
+        services.TryAddSingleton<PlaygroundKey>();
         services.TryAddSingleton<GatewayKeys>();
         services.TryAddSingleton<ResponseCache>();
         services.TryAddSingleton<GatewayHandler>();

@@ -348,8 +348,10 @@ public sealed class PromptRegistry(IModelRegistryStore registry)
 
         static bool IsNumber(JsonNode? node, out double value)
         {
+            // Read through the JSON text: a value built in code (JsonValue.Create(256L)) holds a long, not a double.
             value = 0;
-            return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out value);
+            return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+                && double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
         }
 
         foreach (var (key, node) in config)

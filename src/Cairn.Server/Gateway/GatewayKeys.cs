@@ -17,7 +17,7 @@ internal sealed record CallerIdentity(VirtualKey? Key, string? ForwardAuthorizat
 /// Keys are cached in memory by hash and re-read from the store when an unknown key shows up (at most once a second), so
 /// a key created on another instance works within a second. Counters go through <see cref="IUsageCounters"/>.
 /// </remarks>
-internal sealed class GatewayKeys(IVirtualKeyStore store, IUsageCounters counters, GatewayRouter router, TimeProvider time)
+internal sealed class GatewayKeys(IVirtualKeyStore store, IUsageCounters counters, GatewayRouter router, TimeProvider time, PlaygroundKey playground)
 {
     private static readonly TimeSpan s_minute = TimeSpan.FromMinutes(1);
     private readonly SemaphoreSlim _reload = new(1, 1);
@@ -37,6 +37,11 @@ internal sealed class GatewayKeys(IVirtualKeyStore store, IUsageCounters counter
         presented ??= Bearer(authorization) ?? xApiKey ?? NullIfEmpty(headers["api-key"].ToString());
         // The client's own vendor key travels on when Cairn's key came in its own header (Helicone's pattern) or when no key is required.
         var forward = fromDedicatedHeader ? ownCredential : null;
+
+        if (presented is not null && playground.Matches(presented))
+        {
+            return new CallerIdentity(playground.Key, null);
+        }
 
         if (presented is not null && presented.StartsWith(VirtualKey.KeyPrefix, StringComparison.Ordinal))
         {

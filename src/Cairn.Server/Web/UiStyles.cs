@@ -160,5 +160,41 @@ internal static class UiStyles
         table.kv td:first-child { width: 1%; }
         .conversation { display: flex; flex-direction: column; gap: 18px; max-width: 900px; }
         .turn-head { display: flex; gap: 10px; align-items: baseline; margin-bottom: 6px; font-size: 13px; }
+        .prompt-label { display: inline-block; padding: 1px 8px; margin: 0 4px 2px 0; border-radius: 999px; font-size: 12px; font-weight: 600; background: #eef2ff; color: #3730a3; border: 1px solid #c7d2fe; white-space: nowrap; }
+        a.prompt-label:hover { text-decoration: none; filter: brightness(.96); }
+        .prompt-label.label-production { background: #dcfce7; color: #166534; border-color: #bbf7d0; }
+        .prompt-label.label-staging { background: #fef3c7; color: #92400e; border-color: #fde68a; }
+        .prompt-label.label-latest { background: #f3f4f6; color: #374151; border-color: #e5e7eb; }
+        td.prompt-name a.muted { margin-right: 1px; }
+        .label-row { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
+        .label-chip { display: inline-flex; align-items: center; }
+        .label-chip .prompt-label { margin-right: 0; }
+        tr.selected td { background: #eff6ff; }
+        tr.selected td:first-child { box-shadow: inset 3px 0 0 var(--accent); }
+        .prompt-view { display: grid; grid-template-columns: minmax(0, 2fr) minmax(260px, 1fr); gap: 16px; align-items: start; }
+        .prompt-view .card { margin-bottom: 0; }
+        .prompt-side h3, .variables-panel h3 { font-size: 13px; margin: 16px 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
+        .variables-panel h3 { margin-top: 0; }
+        .diff-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 16px; }
+        .diff-grid h3 { font-size: 14px; margin: 0 0 6px; }
+        .diff-lines { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 6px 0; overflow-x: auto; font-size: 12.5px; }
+        .diff-line { white-space: pre-wrap; word-break: break-word; padding: 0 12px 0 4px; min-height: 1.5em; }
+        .diff-line.op-add { background: #dcfce7; color: #14532d; }
+        .diff-line.op-del { background: #fee2e2; color: #7f1d1d; }
+        .diff-op { display: inline-block; width: 1.6em; color: var(--muted); user-select: none; text-align: center; }
+        td.num.bad { color: #b91c1c; font-weight: 600; }
+        .editor-grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(220px, 1fr); gap: 16px; align-items: start; }
+        .editor-main { display: flex; flex-direction: column; gap: 12px; margin-bottom: 0; }
+        .editor-main h3 { font-size: 14px; margin: 8px 0 0; }
+        .prompt-editor .field { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: var(--muted); }
+        .prompt-editor .field-label { font-size: 12px; color: var(--muted); }
+        .prompt-editor input[readonly] { background: #f3f4f6; color: var(--muted); }
+        .type-choice { flex-direction: row !important; align-items: center; gap: 14px !important; }
+        .config-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: 10px; }
+        .when-chat { display: flex; flex-direction: column; gap: 8px; }
+        .message-row { display: grid; grid-template-columns: 130px minmax(0, 1fr); gap: 8px; align-items: start; }
+        .prompt-editor:has(input[name="Draft.Type"][value="chat"]:checked) .when-text { display: none; }
+        .prompt-editor:has(input[name="Draft.Type"][value="text"]:checked) .when-chat { display: none; }
+        .variables-panel { position: sticky; top: 16px; }
         """;
 }
