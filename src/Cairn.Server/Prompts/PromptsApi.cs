@@ -18,6 +18,12 @@ namespace Cairn.Server.Prompts;
 /// </summary>
 internal static class PromptsApi
 {
+    /// <summary>The API's JSON: snake_case, and '+' and non-ASCII text written as they are (a diff line's op is "+", not "\u002B").</summary>
+    private static readonly PromptJsonContext s_json = new(new JsonSerializerOptions(PromptJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static IEndpointRouteBuilder MapPromptsApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/api/cairn/prompts", CreateAsync).WithTags("Prompts").WithName("CreatePromptVersion").DisableAntiforgery();
@@ -68,7 +74,7 @@ internal static class PromptsApi
                 context.RequestAborted);
             cache.Invalidate(version.Name);
             context.Response.Headers.Location = $"/api/cairn/prompts/{version.Name}?version={version.Version.ToString(CultureInfo.InvariantCulture)}";
-            return TypedResults.Json(ToInfo(version, latest: true), PromptJsonContext.Default.PromptVersionInfo, statusCode: StatusCodes.Status201Created);
+            return TypedResults.Json(ToInfo(version, latest: true), s_json.PromptVersionInfo, statusCode: StatusCodes.Status201Created);
         });
     }
 
@@ -93,7 +99,7 @@ internal static class PromptsApi
                     }).ToList(),
                     NextPageToken = page.NextPageToken,
                 },
-                PromptJsonContext.Default.ListPromptsResponse);
+                s_json.ListPromptsResponse);
         });
     }
 
@@ -105,7 +111,7 @@ internal static class PromptsApi
             var version = ParseInt(q["version"], "version");
             var label = Text(q["label"]);
             var found = await cache.GetAsync(name, version, label, ct => prompts.GetAsync(name, version, label, ct), context.RequestAborted);
-            return TypedResults.Json(found, PromptJsonContext.Default.PromptVersionInfo);
+            return TypedResults.Json(found, s_json.PromptVersionInfo);
         });
     }
 
@@ -123,7 +129,7 @@ internal static class PromptsApi
             var versions = await prompts.ListVersionsAsync(name, context.RequestAborted);
             return TypedResults.Json(
                 new ListPromptVersionsResponse { Versions = versions.Select((v, i) => ToInfo(v, latest: i == 0)).ToList() },
-                PromptJsonContext.Default.ListPromptVersionsResponse);
+                s_json.ListPromptVersionsResponse);
         });
 
     private static async Task<Results<JsonHttpResult<PromptVersionInfo>, ProblemHttpResult>> SetLabelAsync(string name, HttpContext context, PromptRegistry prompts, PromptCache cache)
@@ -147,7 +153,7 @@ internal static class PromptsApi
         {
             var moved = await prompts.SetLabelAsync(name, label, version, context.RequestAborted);
             cache.Invalidate(name);
-            return TypedResults.Json(ToInfo(moved, latest: false), PromptJsonContext.Default.PromptVersionInfo);
+            return TypedResults.Json(ToInfo(moved, latest: false), s_json.PromptVersionInfo);
         });
     }
 
@@ -186,7 +192,7 @@ internal static class PromptsApi
                 response.Text = PromptTemplate.Parse(version.Template ?? "").Render(variables);
             }
 
-            return TypedResults.Json(response, PromptJsonContext.Default.RenderPromptResponse);
+            return TypedResults.Json(response, s_json.RenderPromptResponse);
         });
     }
 
@@ -207,7 +213,7 @@ internal static class PromptsApi
                     Template = Lines(TemplateText(older), TemplateText(newer)),
                     Config = Lines(ConfigText(older), ConfigText(newer)),
                 },
-                PromptJsonContext.Default.PromptDiffResponse);
+                s_json.PromptDiffResponse);
         });
 
     private static Task<Results<JsonHttpResult<PromptUsageResponse>, ProblemHttpResult>> UsageAsync(
@@ -237,7 +243,7 @@ internal static class PromptsApi
                         FeedbackCount = v.FeedbackCount,
                     }).ToList(),
                 },
-                PromptJsonContext.Default.PromptUsageResponse);
+                s_json.PromptUsageResponse);
         });
 
     /// <summary>The template as diffable lines: a text prompt as is, a chat prompt as <c>[role]</c> headers and contents.</summary>

@@ -43,6 +43,11 @@ public sealed class PromptsApiTests
         var missing = await server.PostJsonAsync("/api/cairn/prompt-render/support/triage", """{"variables":{"customer":"ACME"}}""", 400);
         Assert.Contains("question", missing["detail"]!.GetValue<string>(), StringComparison.Ordinal);
 
+        using (var raw = await server.Client.GetAsync("/api/cairn/prompt-diff/support/triage?from=1&to=2", Ct))
+        {
+            Assert.Contains("\"op\":\"+\"", await raw.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
         var diff = await server.GetAsync("/api/cairn/prompt-diff/support/triage?from=1&to=2");
         var lines = diff["template"]!.AsArray().Select(l => (l!["op"]!.GetValue<string>(), l["text"]!.GetValue<string>())).ToList();
         Assert.Contains(("-", "Answer briefly."), lines);
