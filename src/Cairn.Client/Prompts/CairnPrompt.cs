@@ -193,6 +193,13 @@ public sealed class CairnPrompt
     /// <summary>Returns <see cref="HeaderValue"/>, <c>name@version</c>.</summary>
     public override string ToString() => HeaderValue;
 
+    /// <summary>
+    /// Marks this prompt version as in use for the current async flow until the scope is disposed: requests sent through
+    /// an <see cref="HttpClient"/> with a <see cref="CairnPromptHandler"/> carry <c>Cairn-Prompt: name@version</c>, so
+    /// Cairn's gateway counts them for this version.
+    /// </summary>
+    public IDisposable Use() => CairnPromptHandler.Enter(this);
+
     private static Dictionary<string, object?> ToDictionary(ReadOnlySpan<(string Name, object? Value)> variables)
     {
         var dictionary = new Dictionary<string, object?>(variables.Length, StringComparer.Ordinal);
