@@ -196,5 +196,33 @@ internal static class UiStyles
         .prompt-editor:has(input[name="Draft.Type"][value="chat"]:checked) .when-text { display: none; }
         .prompt-editor:has(input[name="Draft.Type"][value="text"]:checked) .when-chat { display: none; }
         .variables-panel { position: sticky; top: 16px; }
+        .picker-row { display: flex; flex-wrap: wrap; gap: 0 28px; align-items: flex-end; }
+        .playground { display: grid; grid-template-columns: minmax(340px, 5fr) minmax(0, 7fr); gap: 16px; align-items: start; }
+        .playground-side .card { margin-bottom: 16px; }
+        .playground-side h3, .playground-runs h3, .compare-templates h3 { font-size: 13px; margin: 0 0 8px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
+        .playground .field { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: var(--muted); }
+        .playground .small-note { font-size: 12px; margin-bottom: 8px; }
+        .variable-inputs { display: flex; flex-direction: column; gap: 8px; }
+        .variable-field .mono { color: #3730a3; }
+        .model-list { display: flex; flex-wrap: wrap; gap: 6px 18px; }
+        .model-check { display: inline-flex; gap: 6px; align-items: center; }
+        .run-bar { display: flex; gap: 12px; align-items: center; margin: 0 0 16px; }
+        .run-bar button:disabled { opacity: .55; cursor: default; }
+        .run-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 16px; }
+        .run-cell { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px; min-width: 240px; white-space: normal; }
+        .compare-grid .run-cell { border: none; padding: 0; }
+        .compare-grid td { min-width: 260px; }
+        .run-head { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; margin-bottom: 8px; }
+        .run-model { font-weight: 600; }
+        .run-state { margin-left: auto; font-size: 12px; }
+        .run-cell[data-state=failed] .run-state { color: #b91c1c; }
+        .run-cell[data-state=done] .run-state { color: #166534; }
+        pre.run-output { margin: 0 0 10px; min-height: 3em; max-height: 420px; overflow: auto; background: #f9fafb; border: 1px solid var(--line); border-radius: 8px; padding: 10px; font: inherit; white-space: pre-wrap; word-break: break-word; }
+        .run-output:empty { display: none; }
+        dl.run-metrics { font-size: 12.5px; gap: 2px 14px; }
+        .run-foot { margin-top: 8px; font-size: 13px; }
+        .compare-templates { margin-bottom: 16px; }
+        .compare-templates .card { margin-bottom: 0; }
+        .compare-templates pre.io-inline { margin-top: 8px; }
         """;
 }
