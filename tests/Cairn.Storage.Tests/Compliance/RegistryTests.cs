@@ -19,6 +19,17 @@ public abstract partial class TrackingStoreComplianceTests
         return name;
     }
 
+    [Fact]
+    public async Task ModelVersions_CreatedConcurrently_GetDistinctNumbers()
+    {
+        // Prompt versions are model versions: two people saving at the same moment must get two numbers, none lost.
+        var name = await NewRegisteredModelAsync();
+        var created = await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
+            Task.Run(() => Registry.CreateModelVersionAsync(new NewModelVersion(name, $"s3://b/{i}", null, null, $"save {i}", "", []), Ct), Ct)));
+        Assert.Equal(Enumerable.Range(1, 12).Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)), created.Select(v => v.Version).OrderBy(int.Parse));
+        Assert.Equal(12, created.Select(v => v.Description).Distinct().Count());
+    }
+
     private static RegistryQuery Query(SearchFilter filter, IReadOnlyList<OrderBy>? orderBy = null, int maxResults = 100, string? pageToken = null) =>
         new(filter, orderBy ?? [], maxResults, pageToken);
 
