@@ -309,11 +309,12 @@ public sealed class TraceIngestTests
         await server.PostJsonAsync("/api/cairn/scores", $$"""{"trace_id":"{{traceId}}","name":"tone","value":"friendly"}""", 201);
 
         var trace = await server.GetAsync($"/api/cairn/traces/{traceId}");
-        var scores = trace["scores"]!.AsArray();
+        // Scores saved within the same millisecond have no defined order among themselves: look them up by name.
+        var scores = trace["scores"]!.AsArray().ToDictionary(s => s!["name"]!.GetValue<string>(), s => s!);
         Assert.Equal(3, scores.Count);
-        Assert.True(scores[0]!["value"]!.GetValue<bool>());
-        Assert.Equal(0.8, scores[1]!["value"]!.GetValue<double>());
-        Assert.Equal("categorical", scores[2]!["data_type"]!.GetValue<string>());
+        Assert.True(scores["user-feedback"]["value"]!.GetValue<bool>());
+        Assert.Equal(0.8, scores["correctness"]["value"]!.GetValue<double>());
+        Assert.Equal("categorical", scores["tone"]["data_type"]!.GetValue<string>());
 
         var bad = await server.PostJsonAsync("/api/cairn/scores", $$"""{"trace_id":"{{traceId}}","name":"x","value":"yes","data_type":"numeric"}""", 400);
         Assert.Equal("Invalid value", bad["title"]!.GetValue<string>());
