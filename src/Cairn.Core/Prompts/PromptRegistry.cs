@@ -195,7 +195,7 @@ public sealed class PromptRegistry(IModelRegistryStore registry)
     public async Task<PromptVersion> GetAsync(string name, int? version, string? label, CancellationToken cancellationToken)
     {
         ValidateName(name);
-        await GetPromptModelAsync(name, cancellationToken).ConfigureAwait(false);
+        var model = await GetPromptModelAsync(name, cancellationToken).ConfigureAwait(false);
         ModelVersion found;
         if (version is { } number)
         {
@@ -215,8 +215,9 @@ public sealed class PromptRegistry(IModelRegistryStore registry)
         }
         else
         {
-            found = await NewestAsync(name, cancellationToken).ConfigureAwait(false)
-                ?? throw TrackingException.NotFound($"Prompt '{name}' has no versions.");
+            found = Newest(model) is { } newest
+                ? await registry.GetModelVersionAsync(name, newest.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false)
+                : throw TrackingException.NotFound($"Prompt '{name}' has no versions.");
         }
 
         return ToPrompt(found);
@@ -250,8 +251,7 @@ public sealed class PromptRegistry(IModelRegistryStore registry)
         var prompts = new List<PromptSummary>(page.Items.Count);
         foreach (var model in page.Items)
         {
-            var newest = await NewestAsync(model.Name, cancellationToken).ConfigureAwait(false);
-            var latest = newest is null ? 0 : int.Parse(newest.Version, CultureInfo.InvariantCulture);
+            var latest = Newest(model) ?? 0;
             var labels = model.Aliases.ToDictionary(a => a.Key, a => int.Parse(a.Value, CultureInfo.InvariantCulture), StringComparer.Ordinal);
             if (latest > 0)
             {
@@ -423,11 +423,12 @@ public sealed class PromptRegistry(IModelRegistryStore registry)
         return IsPrompt(model.Tags) ? model : throw TrackingException.NotFound($"Prompt '{name}' not found ('{name}' is a registered model, not a prompt).");
     }
 
-    private async Task<ModelVersion?> NewestAsync(string name, CancellationToken cancellationToken)
-    {
-        var versions = await AllVersionsAsync(name, cancellationToken).ConfigureAwait(false);
-        return versions.MaxBy(v => int.Parse(v.Version, CultureInfo.InvariantCulture));
-    }
+    /// <summary>
+    /// The newest version number, from the model's latest version per stage (the newest version is the latest of its
+    /// stage), so no version list is read; null when there are none.
+    /// </summary>
+    private static int? Newest(RegisteredModel model) =>
+        model.LatestVersions.Count == 0 ? null : model.LatestVersions.Max(static v => int.Parse(v.Version, CultureInfo.InvariantCulture));
 
     private async Task<List<ModelVersion>> AllVersionsAsync(string name, CancellationToken cancellationToken)
     {
