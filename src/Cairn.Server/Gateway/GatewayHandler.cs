@@ -483,10 +483,14 @@ internal sealed partial class GatewayHandler(
             sizeFeature.MaxRequestBodySize = null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, limit) + 1);
+        // With a Content-Length, the buffer is sized once (one spare byte to see the end): asking for a fixed 8 KB of room
+        // would make every small request allocate and zero a second, larger array.
+        var expected = request.ContentLength;
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(expected ?? 4096, limit) + 1);
         while (true)
         {
-            var memory = buffer.GetMemory(8192);
+            var sizeHint = expected is { } length ? (int)Math.Clamp(length - buffer.WrittenCount + 1, 1, 8192) : 8192;
+            var memory = buffer.GetMemory(sizeHint);
             var read = await request.Body.ReadAsync(memory, context.RequestAborted);
             if (read == 0)
             {
