@@ -120,6 +120,8 @@ public sealed class PlaygroundUiBrowserTests(PlaygroundUiFixture fixture) : ICla
         await page.GotoAsync(Url("/prompts"));
         await page.Locator(".sidebar").GetByRole(AriaRole.Link, new() { Name = "Playground" }).ClickAsync();
         Assert.EndsWith("/playground", page.Url, StringComparison.Ordinal);
+        // The picker reloads the page on change from the page's script, which runs at the end of the body: wait for it.
+        await page.WaitForLoadStateAsync(LoadState.Load);
 
         // Picking a prompt loads its latest version (which another test of this class may have added: any version has the question).
         await page.Locator("#pick-prompt").SelectOptionAsync(PlaygroundUiFixture.Prompt);

@@ -256,6 +256,8 @@ public sealed class PromptsUiBrowserTests(PromptsUiFixture fixture) : IClassFixt
         await page.GotoAsync(Url("/prompts"));
         await page.Locator("#new-prompt").ClickAsync();
         Assert.Contains("/prompt-editor", page.Url, StringComparison.Ordinal);
+        // The variables panel's script runs at the end of the page: wait for it before typing.
+        await page.WaitForLoadStateAsync(LoadState.Load);
         var editor = page.Locator("#prompt-editor");
         await editor.Locator("input[name='Draft.Name']").FillAsync("ui/welcome");
         await editor.Locator("textarea[name='Draft.Template']").FillAsync("Hello {{user}}, here is news about {{topic}}. {{! not a variable }}");
@@ -286,6 +288,7 @@ public sealed class PromptsUiBrowserTests(PromptsUiFixture fixture) : IClassFixt
 
         // A new version starts from the selected one; switched to a chat prompt.
         await page.Locator("#new-version").ClickAsync();
+        await page.WaitForLoadStateAsync(LoadState.Load);
         await Assertions.Expect(editor.Locator("input[name='Draft.Name']")).ToHaveValueAsync("ui/welcome");
         await Assertions.Expect(editor.Locator("input[name='Draft.Name']")).ToHaveAttributeAsync("readonly", "");
         await Assertions.Expect(editor.Locator("textarea[name='Draft.Template']")).ToHaveValueAsync("Hello {{user}}, here is news about {{topic}}. {{! not a variable }}");
