@@ -116,7 +116,13 @@ public static class CairnApp
     public static IReadOnlyList<Uri> GetListeningAddresses(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        return ListeningAddresses(app.Services);
+    }
+
+    /// <summary>The base addresses the server in <paramref name="services"/> listens on.</summary>
+    internal static IReadOnlyList<Uri> ListeningAddresses(IServiceProvider services)
+    {
+        var addresses = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         return addresses.Select(static a => new Uri(a.Replace("://[::]", "://localhost", StringComparison.Ordinal))).ToList();
     }
 

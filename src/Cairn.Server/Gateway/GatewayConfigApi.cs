@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using static Cairn.Server.ApiResults;
 
 namespace Cairn.Server.Gateway;
 
@@ -215,8 +216,6 @@ internal static partial class GatewayConfigApi
             return (null, Problem(400, "Invalid request body", $"The body must be a JSON object: {e.Message}"));
         }
     }
-
-    private static ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
     private static partial Regex ValidName();

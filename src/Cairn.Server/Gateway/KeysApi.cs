@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using static Cairn.Server.ApiResults;
 
 namespace Cairn.Server.Gateway;
 
@@ -106,7 +107,4 @@ internal static class KeysApi
         RevokedAt = key.RevokedAt,
         Project = key.Project,
     };
-
-    private static ProblemHttpResult Problem(int status, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title);
 }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using static Cairn.Server.ApiResults;
 
 namespace Cairn.Server.Observability;
 
@@ -39,10 +40,10 @@ internal static class TracesApi
             query = new TraceQuery
             {
                 Project = Project(q["project"]),
-                Name = Text(q["name"]),
+                Name = QueryText(q["name"]),
                 From = Time(q["from"], "from"),
                 To = Time(q["to"], "to"),
-                HasError = Text(q["status"]) switch
+                HasError = QueryText(q["status"]) switch
                 {
                     null => null,
                     "error" => true,
@@ -53,12 +54,12 @@ internal static class TracesApi
                 MaxDurationMs = Number(q["max_duration_ms"], "max_duration_ms"),
                 MinCostUsd = Number(q["min_cost_usd"], "min_cost_usd") is { } cost ? (decimal)cost : null,
                 MinTokens = Number(q["min_tokens"], "min_tokens") is { } tokens ? (long)tokens : null,
-                Model = Text(q["model"]),
-                UserId = Text(q["user_id"]),
-                SessionId = Text(q["session_id"]),
-                Tag = Text(q["tag"]),
-                Attribute = Text(q["attribute"]) is { } attribute ? ParseAttribute(attribute) : null,
-                Order = Text(q["order"]) switch
+                Model = QueryText(q["model"]),
+                UserId = QueryText(q["user_id"]),
+                SessionId = QueryText(q["session_id"]),
+                Tag = QueryText(q["tag"]),
+                Attribute = QueryText(q["attribute"]) is { } attribute ? ParseAttribute(attribute) : null,
+                Order = QueryText(q["order"]) switch
                 {
                     null or "newest" => TraceOrder.Newest,
                     "oldest" => TraceOrder.Oldest,
@@ -68,7 +69,7 @@ internal static class TracesApi
                     var other => throw new ArgumentException($"order must be newest, oldest, slowest, costliest or most_tokens, got '{other}'."),
                 },
                 MaxResults = (int)(Number(q["max_results"], "max_results") ?? 50),
-                PageToken = Text(q["page_token"]),
+                PageToken = QueryText(q["page_token"]),
             };
         }
         catch (ArgumentException e)
@@ -118,8 +119,8 @@ internal static class TracesApi
 
         try
         {
-            var page = await store.GetChildrenAsync(project, traceId, Text(q["parent_span_id"]), maxResults, Text(q["page_token"]), context.RequestAborted);
-            if (page.Items.Count == 0 && Text(q["parent_span_id"]) is null && await store.GetTraceAsync(project, traceId, context.RequestAborted) is null)
+            var page = await store.GetChildrenAsync(project, traceId, QueryText(q["parent_span_id"]), maxResults, QueryText(q["page_token"]), context.RequestAborted);
+            if (page.Items.Count == 0 && QueryText(q["parent_span_id"]) is null && await store.GetTraceAsync(project, traceId, context.RequestAborted) is null)
             {
                 return NotFound(traceId, project);
             }
@@ -158,9 +159,9 @@ internal static class TracesApi
                 new SessionQuery
                 {
                     Project = Project(q["project"]),
-                    UserId = Text(q["user_id"]),
+                    UserId = QueryText(q["user_id"]),
                     MaxResults = (int)(Number(q["max_results"], "max_results") ?? 50),
-                    PageToken = Text(q["page_token"]),
+                    PageToken = QueryText(q["page_token"]),
                 },
                 context.RequestAborted);
             return TypedResults.Json(
@@ -197,7 +198,7 @@ internal static class TracesApi
                 {
                     Project = Project(q["project"]),
                     MaxResults = (int)(Number(q["max_results"], "max_results") ?? 50),
-                    PageToken = Text(q["page_token"]),
+                    PageToken = QueryText(q["page_token"]),
                 },
                 context.RequestAborted);
             return TypedResults.Json(
@@ -440,13 +441,10 @@ internal static class TracesApi
     private static DateTimeOffset FromNanos(long nanos) => DateTimeOffset.UnixEpoch.AddTicks(nanos / 100);
 
     private static string Project(Microsoft.Extensions.Primitives.StringValues value) =>
-        Text(value) is { } project && TraceIngestApi.IsValidProject(project) ? project.Trim() : ObservabilityDefaults.Project;
-
-    private static string? Text(Microsoft.Extensions.Primitives.StringValues value) =>
-        value.Count == 0 || string.IsNullOrWhiteSpace(value[0]) ? null : value[0]!.Trim();
+        QueryText(value) is { } project && TraceIngestApi.IsValidProject(project) ? project.Trim() : ObservabilityDefaults.Project;
 
     private static double? Number(Microsoft.Extensions.Primitives.StringValues value, string name) =>
-        Text(value) is not { } text
+        QueryText(value) is not { } text
             ? null
             : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)
                 ? number
@@ -455,7 +453,7 @@ internal static class TracesApi
     /// <summary>A time given as an ISO 8601 date or time, or as Unix milliseconds; returned in Unix nanoseconds.</summary>
     private static long? Time(Microsoft.Extensions.Primitives.StringValues value, string name)
     {
-        if (Text(value) is not { } text)
+        if (QueryText(value) is not { } text)
         {
             return null;
         }
@@ -480,7 +478,4 @@ internal static class TracesApi
 
     private static ProblemHttpResult NotFound(string traceId, string project) =>
         Problem(StatusCodes.Status404NotFound, "Trace not found", $"No trace {traceId} in project '{project}'.");
-
-    private static ProblemHttpResult Problem(int status, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title);
 }

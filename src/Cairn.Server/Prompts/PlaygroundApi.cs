@@ -9,11 +9,8 @@ using Cairn.Core.Prompts;
 using Cairn.Core.Tracking;
 using Cairn.Server.Gateway;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Cairn.Server.Prompts;
 
@@ -212,12 +209,9 @@ internal static class PlaygroundApi
         await context.Response.WriteAsync(json.ToJsonString(), context.RequestAborted);
     }
 
-    private static Uri SelfAddress(HttpContext context)
-    {
-        var addresses = context.RequestServices.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var address = addresses.FirstOrDefault() ?? $"{context.Request.Scheme}://{context.Request.Host}";
-        return new Uri(address.Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal));
-    }
+    // Cairn listens on loopback only (CairnApp refuses other addresses), so its first address reaches its own gateway.
+    private static Uri SelfAddress(HttpContext context) =>
+        CairnApp.ListeningAddresses(context.RequestServices).FirstOrDefault() ?? new Uri($"{context.Request.Scheme}://{context.Request.Host}");
 
     private static Task ProblemAsync(HttpContext context, int status, string title, string detail) =>
         Results.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);

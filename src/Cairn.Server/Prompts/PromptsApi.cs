@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using static Cairn.Server.ApiResults;
 
 namespace Cairn.Server.Prompts;
 
@@ -84,7 +85,7 @@ internal static class PromptsApi
         return RunAsync(async () =>
         {
             var max = ParseInt(q["max_results"], "max_results") ?? 100;
-            var page = await prompts.SearchAsync(Text(q["q"]), Text(q["folder"]), max, Text(q["page_token"]), context.RequestAborted);
+            var page = await prompts.SearchAsync(QueryText(q["q"]), QueryText(q["folder"]), max, QueryText(q["page_token"]), context.RequestAborted);
             return TypedResults.Json(
                 new ListPromptsResponse
                 {
@@ -109,7 +110,7 @@ internal static class PromptsApi
         return RunAsync(async () =>
         {
             var version = ParseInt(q["version"], "version");
-            var label = Text(q["label"]);
+            var label = QueryText(q["label"]);
             var found = await cache.GetAsync(name, version, label, ct => prompts.GetAsync(name, version, label, ct), context.RequestAborted);
             return TypedResults.Json(found, s_json.PromptVersionInfo);
         });
@@ -160,7 +161,7 @@ internal static class PromptsApi
     private static Task<Results<NoContent, ProblemHttpResult>> DeleteLabelAsync(string name, HttpContext context, PromptRegistry prompts, PromptCache cache) =>
         RunAsync<NoContent>(async () =>
         {
-            await prompts.DeleteLabelAsync(name, Text(context.Request.Query["label"]) ?? "", context.RequestAborted);
+            await prompts.DeleteLabelAsync(name, QueryText(context.Request.Query["label"]) ?? "", context.RequestAborted);
             cache.Invalidate(name);
             return TypedResults.NoContent();
         });
@@ -321,18 +322,12 @@ internal static class PromptsApi
 
     private static Task<Results<JsonHttpResult<T>, ProblemHttpResult>> RunAsync<T>(Func<Task<JsonHttpResult<T>>> action) => RunAsync<JsonHttpResult<T>>(action);
 
-    private static string? Text(Microsoft.Extensions.Primitives.StringValues value) =>
-        value.Count == 0 || string.IsNullOrWhiteSpace(value[0]) ? null : value[0]!.Trim();
-
     private static int? ParseInt(Microsoft.Extensions.Primitives.StringValues value, string name) =>
-        Text(value) is not { } text
+        QueryText(value) is not { } text
             ? null
             : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number > 0
                 ? number
                 : throw TrackingException.Invalid($"{name} must be a positive integer, got '{text}'.");
-
-    private static ProblemHttpResult Problem(int status, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title);
 }
 
 /// <summary>

@@ -208,51 +208,24 @@ internal static class GenAiSpanMapper
             fields.ReasoningTokens ?? 0));
     }
 
+    // Where a span's input and output come from, first found wins. None stands for the gen_ai message events.
+    private static readonly GenAiKey[] s_inputSources =
+    [
+        GenAiKey.InputMessages, GenAiKey.GenAiPrompt, GenAiKey.FlatGenAiPrompt, GenAiKey.None,
+        GenAiKey.InputValue, GenAiKey.FlatLlmInputMessages, GenAiKey.ToolCallArguments, GenAiKey.LangfuseInput,
+    ];
+
+    private static readonly GenAiKey[] s_outputSources =
+    [
+        GenAiKey.OutputMessages, GenAiKey.GenAiCompletion, GenAiKey.FlatGenAiCompletion, GenAiKey.None,
+        GenAiKey.OutputValue, GenAiKey.FlatLlmOutputMessages, GenAiKey.ToolCallResult, GenAiKey.LangfuseOutput,
+    ];
+
     private static void ReadInput(
         AttributeLookup span, RepeatedField<Span.Types.Event> events, int max, JsonBuffer buffer, JsonBuffer nested, ref GenAiFields fields)
     {
         var truncated = false;
-        var source = GenAiKey.None;
-        string? input = null;
-        if (span[GenAiKey.InputMessages] is { } messages)
-        {
-            input = OtlpJsonWriting.ToText(messages, max, ref truncated, buffer, nested);
-            source = GenAiKey.InputMessages;
-        }
-        else if (span[GenAiKey.GenAiPrompt] is { } prompt)
-        {
-            input = OtlpJsonWriting.ToText(prompt, max, ref truncated, buffer, nested);
-            source = GenAiKey.GenAiPrompt;
-        }
-        else if (span.Has(GenAiKey.FlatGenAiPrompt))
-        {
-            input = FlatMessages(span.FlatFields, GenAiKey.FlatGenAiPrompt, max, ref truncated, buffer, nested);
-            source = GenAiKey.FlatGenAiPrompt;
-        }
-        else if (EventMessages(events, output: false, max, ref truncated, buffer, nested) is { } fromEvents)
-        {
-            input = fromEvents;
-        }
-        else if (span[GenAiKey.InputValue] is { } value)
-        {
-            input = OtlpJsonWriting.ToText(value, max, ref truncated, buffer, nested);
-            source = GenAiKey.InputValue;
-        }
-        else if (span.Has(GenAiKey.FlatLlmInputMessages))
-        {
-            input = FlatMessages(span.FlatFields, GenAiKey.FlatLlmInputMessages, max, ref truncated, buffer, nested);
-            source = GenAiKey.FlatLlmInputMessages;
-        }
-        else if (span[GenAiKey.ToolCallArguments] is { } arguments)
-        {
-            input = OtlpJsonWriting.ToText(arguments, max, ref truncated, buffer, nested);
-            source = GenAiKey.ToolCallArguments;
-        }
-        else if (span[GenAiKey.LangfuseInput] is { } langfuse)
-        {
-            input = OtlpJsonWriting.ToText(langfuse, max, ref truncated, buffer, nested);
-            source = GenAiKey.LangfuseInput;
-        }
+        var (input, source) = ReadFirst(s_inputSources, output: false, span, events, max, ref truncated, buffer, nested);
 
         // System instructions belong with the current conventions' input messages (or stand alone).
         if (span[GenAiKey.SystemInstructions] is { } instructions && (source == GenAiKey.InputMessages || input is null))
@@ -274,48 +247,7 @@ internal static class GenAiSpanMapper
         AttributeLookup span, RepeatedField<Span.Types.Event> events, int max, JsonBuffer buffer, JsonBuffer nested, ref GenAiFields fields)
     {
         var truncated = false;
-        var source = GenAiKey.None;
-        string? output = null;
-        if (span[GenAiKey.OutputMessages] is { } messages)
-        {
-            output = OtlpJsonWriting.ToText(messages, max, ref truncated, buffer, nested);
-            source = GenAiKey.OutputMessages;
-        }
-        else if (span[GenAiKey.GenAiCompletion] is { } completion)
-        {
-            output = OtlpJsonWriting.ToText(completion, max, ref truncated, buffer, nested);
-            source = GenAiKey.GenAiCompletion;
-        }
-        else if (span.Has(GenAiKey.FlatGenAiCompletion))
-        {
-            output = FlatMessages(span.FlatFields, GenAiKey.FlatGenAiCompletion, max, ref truncated, buffer, nested);
-            source = GenAiKey.FlatGenAiCompletion;
-        }
-        else if (EventMessages(events, output: true, max, ref truncated, buffer, nested) is { } fromEvents)
-        {
-            output = fromEvents;
-        }
-        else if (span[GenAiKey.OutputValue] is { } value)
-        {
-            output = OtlpJsonWriting.ToText(value, max, ref truncated, buffer, nested);
-            source = GenAiKey.OutputValue;
-        }
-        else if (span.Has(GenAiKey.FlatLlmOutputMessages))
-        {
-            output = FlatMessages(span.FlatFields, GenAiKey.FlatLlmOutputMessages, max, ref truncated, buffer, nested);
-            source = GenAiKey.FlatLlmOutputMessages;
-        }
-        else if (span[GenAiKey.ToolCallResult] is { } result)
-        {
-            output = OtlpJsonWriting.ToText(result, max, ref truncated, buffer, nested);
-            source = GenAiKey.ToolCallResult;
-        }
-        else if (span[GenAiKey.LangfuseOutput] is { } langfuse)
-        {
-            output = OtlpJsonWriting.ToText(langfuse, max, ref truncated, buffer, nested);
-            source = GenAiKey.LangfuseOutput;
-        }
-
+        var (output, source) = ReadFirst(s_outputSources, output: true, span, events, max, ref truncated, buffer, nested);
         if (source != GenAiKey.None)
         {
             fields.ConsumedKeys |= AttributeLookup.Bit(source);
@@ -323,6 +255,35 @@ internal static class GenAiSpanMapper
 
         fields.Output = output;
         fields.Truncated |= truncated;
+    }
+
+    /// <summary>The text of the first of <paramref name="sources"/> the span has, and which one (None for events or nothing).</summary>
+    private static (string? Text, GenAiKey Source) ReadFirst(
+        GenAiKey[] sources, bool output, AttributeLookup span, RepeatedField<Span.Types.Event> events, int max, ref bool truncated, JsonBuffer buffer, JsonBuffer nested)
+    {
+        foreach (var key in sources)
+        {
+            if (key == GenAiKey.None)
+            {
+                if (EventMessages(events, output, max, ref truncated, buffer, nested) is { } fromEvents)
+                {
+                    return (fromEvents, GenAiKey.None);
+                }
+            }
+            else if (key >= GenAiKey.FlatLlmInputMessages)
+            {
+                if (span.Has(key))
+                {
+                    return (FlatMessages(span.FlatFields, key, max, ref truncated, buffer, nested), key);
+                }
+            }
+            else if (span[key] is { } value)
+            {
+                return (OtlpJsonWriting.ToText(value, max, ref truncated, buffer, nested), key);
+            }
+        }
+
+        return (null, GenAiKey.None);
     }
 
     // [{"role":"system","parts":<instructions>}, ...messages]: the current conventions keep system instructions apart.
